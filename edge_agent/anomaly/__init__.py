@@ -1,0 +1,1 @@
+"""Anomaly scoring on meter data: households, learned routines, inactivity, leaks, spikes."""

@@ -1,0 +1,9 @@
+"""SKELETON: `edge-agent score-readings` is filled in by its issue."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    return None

@@ -1,0 +1,62 @@
+"""The root of the config file: one YAML document, one pydantic model per section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from edge_agent.config.anomaly import HouseholdConfig
+from edge_agent.config.base import StrictModel
+from edge_agent.config.events import MqttConfig, OutboxConfig
+from edge_agent.config.inference import DetectorConfig
+from edge_agent.config.meters import BusConfig
+from edge_agent.config.video import CameraConfig
+
+
+class GatewaySection(StrictModel):
+    id: str = Field(
+        min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Gateway id, used in MQTT topics."
+    )
+    state_dir: Path = Field(Path("/var/lib/edge-agent"), description="Outbox, learned routines, counters.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log verbosity.")
+
+
+class MetricsConfig(StrictModel):
+    enabled: bool = Field(False, description="Serve Prometheus metrics over HTTP.")
+    bind: str = Field("127.0.0.1", description="Address the metrics endpoint listens on.")
+    port: int = Field(9108, ge=1, le=65535, description="Port of the metrics endpoint.")
+
+
+class WatchdogConfig(StrictModel):
+    main_loop_interval_s: float = Field(1.0, gt=0, le=10, description="Main-loop period (health checks).")
+
+
+class AgentConfig(StrictModel):
+    """The whole config file."""
+
+    gateway: GatewaySection
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)  # type: ignore[arg-type]
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)  # type: ignore[arg-type]
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)  # type: ignore[arg-type]
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)  # type: ignore[arg-type]
+    cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras watched by this gateway.")
+    buses: list[BusConfig] = Field(default_factory=list, description="Meter buses (serial or TCP).")
+    households: list[HouseholdConfig] = Field(
+        default_factory=list, description="Households scored for anomalies."
+    )
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AgentConfig:
+        seen: dict[str, str] = {}
+        items = [("camera", c.id) for c in self.cameras] + [("bus", b.id) for b in self.buses]
+        items += [("meter", m.id) for b in self.buses for m in b.meters]
+        items += [("household", h.id) for h in self.households]
+        for what, ident in items:
+            key = f"{what}:{ident}"
+            if key in seen:
+                raise ValueError(f"duplicate {what} id {ident!r}")
+            seen[key] = what
+        return self

@@ -1,0 +1,91 @@
+"""The event every analyser emits, and the sink it emits into.
+
+Analysers build events with :func:`new_event` and hand them to the ``emit`` callable the daemon gives them;
+they never know about the outbox or MQTT. The gateway id and the per-gateway sequence number are stamped
+later, by the event path, when the event is made durable.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Phase(str, Enum):
+    START = "start"
+    UPDATE = "update"
+    END = "end"
+    INSTANT = "instant"
+
+
+class Severity(int, Enum):
+    """Ordered: the outbox drops the oldest low-severity events first when it is full."""
+
+    DEBUG = 0
+    INFO = 1
+    NOTICE = 2
+    WARNING = 3
+    ALARM = 4
+
+
+def uuid7(ts: float | None = None) -> str:
+    """A time-ordered UUID (RFC 9562 version 7): sortable by creation time, unique without coordination."""
+    ms = int((time.time() if ts is None else ts) * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 68) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    """What happened: ``road_occupation``, ``inactivity``, ``meter_offline``, ... (see docs/events.md)."""
+    source: str
+    """The camera, meter or household id it is about (or the gateway itself)."""
+    phase: Phase
+    ts: float
+    """Time of the observation (epoch seconds), not of sending."""
+    severity: Severity = Severity.INFO
+    body: dict[str, Any] = field(default_factory=dict)
+    """Small, kind-specific payload; JSON-serialisable values only."""
+    incident: str | None = None
+    """Stable id shared by the start/update/end events of one incident."""
+    id: str = ""
+    """UUIDv7, unique and sortable; filled by :func:`new_event`."""
+
+
+EventSink = Callable[[Event], None]
+"""What the daemon hands every analyser: call it with an event; it returns once the event is durable."""
+
+
+def new_event(
+    kind: str,
+    source: str,
+    ts: float,
+    *,
+    phase: Phase = Phase.INSTANT,
+    severity: Severity = Severity.INFO,
+    body: dict[str, Any] | None = None,
+    incident: str | None = None,
+) -> Event:
+    return Event(
+        kind=kind,
+        source=source,
+        phase=phase,
+        ts=ts,
+        severity=severity,
+        body=dict(body or {}),
+        incident=incident,
+        id=uuid7(),
+    )

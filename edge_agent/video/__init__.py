@@ -1,0 +1,1 @@
+"""Video: camera sources, motion gating, zones, tracking, road-occupation incidents, replay."""

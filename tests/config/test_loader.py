@@ -1,0 +1,57 @@
+"""A bad config is refused with one FILE:LINE: path: message line per problem and exit status 78."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_agent.config import EX_CONFIG, ConfigError, load_config
+from tests.conftest import REPO
+
+BAD = """\
+gateway:
+  id: gw1
+  stat_dir: /tmp/x
+mqtt:
+  port: "not a port"
+cameras:
+  - id: c1
+    url: street.mp4
+    analysis_fps: 100
+    zones:
+      - id: lane
+        polygon: [[0, 0], [1, 1]]
+"""
+
+
+def test_every_problem_has_its_line_and_path(tmp_path: Path) -> None:
+    f = tmp_path / "gateway.yaml"
+    f.write_text(BAD)
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    lines = [str(p) for p in exc.value.problems]
+    assert lines == [
+        f"{f}:3: gateway.stat_dir: unknown key (typo?)",
+        f"{f}:5: mqtt.port: Input should be a valid integer, unable to parse string as an integer",
+        f"{f}:9: cameras[0].analysis_fps: Input should be less than or equal to 30",
+        f"{f}:12: cameras[0].zones[0].polygon: needs at least 3 points",
+    ]
+
+
+def test_check_config_exits_78_with_one_line_per_problem(tmp_path: Path) -> None:
+    f = tmp_path / "gateway.yaml"
+    f.write_text(BAD)
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "check-config", str(f)], capture_output=True, text=True, cwd=REPO
+    )
+    assert r.returncode == EX_CONFIG
+    assert len(r.stderr.strip().splitlines()) == 4
+    assert all(line.startswith(f"{f}:") for line in r.stderr.strip().splitlines())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
+def test_shipped_configs_are_valid(name: str) -> None:
+    load_config(REPO / "configs" / name)
