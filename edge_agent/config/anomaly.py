@@ -11,3 +11,7 @@ class HouseholdConfig(StrictModel):
     id: str = Field(min_length=1, description="Household id used in events.")
     water_meter: str | None = Field(None, description="Id of the household's water meter.")
     electricity_meter: str | None = Field(None, description="Id of the household's electricity meter.")
+
+
+class AnomalyConfig(StrictModel):
+    """Scorer settings shared by every household."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 
 class StrictModel(BaseModel):
@@ -43,3 +43,15 @@ class Secret(StrictModel):
         if self.file is not None:
             return self.file.read_text(encoding="utf-8").strip()
         return os.environ[self.env or ""]
+
+
+def resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """Resolve a relative path against the config file's folder (the loader passes it as ``base_dir``).
+
+    Use in a field validator: ``_p = field_validator("clip")(classmethod(lambda cls, v, info: resolve_path(v, info)))``
+    or call it from your own validator. Absolute paths and URLs are left alone by the caller.
+    """
+    base = (info.context or {}).get("base_dir")
+    if base is None or value.is_absolute():
+        return value
+    return (Path(base) / value).resolve()

@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from edge_agent.config.anomaly import HouseholdConfig
+from edge_agent.config.anomaly import AnomalyConfig, HouseholdConfig
 from edge_agent.config.base import StrictModel
 from edge_agent.config.events import MqttConfig, OutboxConfig
 from edge_agent.config.inference import DetectorConfig
 from edge_agent.config.meters import BusConfig
-from edge_agent.config.video import CameraConfig
+from edge_agent.config.video import CameraConfig, VideoConfig
 
 
 class GatewaySection(StrictModel):
@@ -42,6 +42,8 @@ class AgentConfig(StrictModel):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)  # type: ignore[arg-type]
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)  # type: ignore[arg-type]
     detector: DetectorConfig = Field(default_factory=DetectorConfig)  # type: ignore[arg-type]
+    video: VideoConfig = Field(default_factory=VideoConfig)  # type: ignore[arg-type]
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)  # type: ignore[arg-type]
     cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras watched by this gateway.")
     buses: list[BusConfig] = Field(default_factory=list, description="Meter buses (serial or TCP).")
     households: list[HouseholdConfig] = Field(

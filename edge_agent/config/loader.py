@@ -90,7 +90,7 @@ def _message(err: dict[str, Any]) -> str:
     return msg
 
 
-def parse_config(text: str, filename: str = "<config>") -> AgentConfig:
+def parse_config(text: str, filename: str = "<config>", base_dir: Path | None = None) -> AgentConfig:
     """Validate config text; raise :class:`ConfigError` listing every problem with its line."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -106,7 +106,7 @@ def parse_config(text: str, filename: str = "<config>") -> AgentConfig:
             [ConfigProblem(filename, 1, "", "the file must be a YAML mapping with a 'gateway' section")]
         )
     try:
-        return AgentConfig.model_validate(data)
+        return AgentConfig.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -125,4 +125,4 @@ def load_config(path: str | Path) -> LoadedConfig:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigProblem(str(p), 1, "", "config is not UTF-8 text")]) from exc
-    return LoadedConfig(parse_config(text, str(p)), p, hashlib.sha256(raw).hexdigest())
+    return LoadedConfig(parse_config(text, str(p), p.resolve().parent), p, hashlib.sha256(raw).hexdigest())

@@ -31,3 +31,7 @@ class CameraConfig(StrictModel):
     url: str = Field(description="rtsp://..., http://... (MJPEG), a file path, or /dev/videoN.")
     analysis_fps: float = Field(2.0, gt=0, le=30, description="Most frames analysed per second.")
     zones: list[ZoneConfig] = Field(default_factory=list, description="No-occupation zones.")
+
+
+class VideoConfig(StrictModel):
+    """Video settings shared by every camera."""
