@@ -16,6 +16,8 @@ from edge_agent.config.video import CameraConfig, VideoConfig
 
 
 class GatewaySection(StrictModel):
+    """Who this gateway is and where it keeps its state."""
+
     id: str = Field(
         min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="Gateway id, used in MQTT topics."
     )
@@ -24,26 +26,34 @@ class GatewaySection(StrictModel):
 
 
 class MetricsConfig(StrictModel):
+    """Prometheus metrics over HTTP (off by default; bind to loopback unless you mean it)."""
+
     enabled: bool = Field(False, description="Serve Prometheus metrics over HTTP.")
     bind: str = Field("127.0.0.1", description="Address the metrics endpoint listens on.")
     port: int = Field(9108, ge=1, le=65535, description="Port of the metrics endpoint.")
 
 
 class WatchdogConfig(StrictModel):
+    """Main-loop supervision: health checks and the systemd watchdog."""
+
     main_loop_interval_s: float = Field(1.0, gt=0, le=10, description="Main-loop period (health checks).")
 
 
 class AgentConfig(StrictModel):
     """The whole config file."""
 
-    gateway: GatewaySection
-    mqtt: MqttConfig = Field(default_factory=MqttConfig)  # type: ignore[arg-type]
-    outbox: OutboxConfig = Field(default_factory=OutboxConfig)  # type: ignore[arg-type]
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)  # type: ignore[arg-type]
-    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)  # type: ignore[arg-type]
-    detector: DetectorConfig = Field(default_factory=DetectorConfig)  # type: ignore[arg-type]
-    video: VideoConfig = Field(default_factory=VideoConfig)  # type: ignore[arg-type]
-    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig)  # type: ignore[arg-type]
+    gateway: GatewaySection = Field(description="Who this gateway is and where it keeps its state.")
+    mqtt: MqttConfig = Field(default_factory=MqttConfig, description="The broker events go to.")  # type: ignore[arg-type]
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable on-disk queue of events.")  # type: ignore[arg-type]
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus endpoint.")  # type: ignore[arg-type]
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig, description="Main-loop supervision.")  # type: ignore[arg-type]
+    detector: DetectorConfig = Field(
+        default_factory=DetectorConfig, description="The ONNX detector cameras share."
+    )  # type: ignore[arg-type]
+    video: VideoConfig = Field(default_factory=VideoConfig, description="Settings shared by every camera.")  # type: ignore[arg-type]
+    anomaly: AnomalyConfig = Field(
+        default_factory=AnomalyConfig, description="Scorer settings for households."
+    )  # type: ignore[arg-type]
     cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras watched by this gateway.")
     buses: list[BusConfig] = Field(default_factory=list, description="Meter buses (serial or TCP).")
     households: list[HouseholdConfig] = Field(
