@@ -43,17 +43,17 @@ class AgentConfig(StrictModel):
     """The whole config file."""
 
     gateway: GatewaySection = Field(description="Who this gateway is and where it keeps its state.")
-    mqtt: MqttConfig = Field(default_factory=MqttConfig, description="The broker events go to.")  # type: ignore[arg-type]
-    outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable on-disk queue of events.")  # type: ignore[arg-type]
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus endpoint.")  # type: ignore[arg-type]
-    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig, description="Main-loop supervision.")  # type: ignore[arg-type]
+    mqtt: MqttConfig = Field(default_factory=MqttConfig, description="The broker events go to.")
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Durable on-disk queue of events.")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus endpoint.")
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig, description="Main-loop supervision.")
     detector: DetectorConfig = Field(
         default_factory=DetectorConfig, description="The ONNX detector cameras share."
-    )  # type: ignore[arg-type]
-    video: VideoConfig = Field(default_factory=VideoConfig, description="Settings shared by every camera.")  # type: ignore[arg-type]
+    )
+    video: VideoConfig = Field(default_factory=VideoConfig, description="Settings shared by every camera.")
     anomaly: AnomalyConfig = Field(
         default_factory=AnomalyConfig, description="Scorer settings for households."
-    )  # type: ignore[arg-type]
+    )
     cameras: list[CameraConfig] = Field(default_factory=list, description="Cameras watched by this gateway.")
     buses: list[BusConfig] = Field(default_factory=list, description="Meter buses (serial or TCP).")
     households: list[HouseholdConfig] = Field(
