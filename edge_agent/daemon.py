@@ -21,6 +21,7 @@ from edge_agent.clock import Clock, SystemClock
 from edge_agent.config import ConfigError, LoadedConfig, load_config
 from edge_agent.events.model import Event, EventSink
 from edge_agent.meters.reading import Reading
+from edge_agent.metrics import record_health, start_metrics_server
 from edge_agent.sdnotify import Notifier, watchdog_interval_s
 from edge_agent.service import Health, Service
 
@@ -147,10 +148,8 @@ class Daemon:
     # lifecycle ---------------------------------------------------------------------------------------
     def run(self, duration_s: float | None = None) -> int:
         """Run until stopped (or for ``duration_s``); returns the process exit status."""
-        from edge_agent.metrics import start_metrics_server
-
         cfg = self.loaded.config
-        start_metrics_server(cfg.metrics)
+        start_metrics_server(cfg.metrics, self.loaded.sha256)
         self.parts = build_parts(self.loaded, self.clock, self.event_tap)
         self.parts.start()
         summary = self._summary(self.parts.health())
@@ -166,6 +165,8 @@ class Daemon:
                     self._reload.clear()
                     self._do_reload()
                 health = self.parts.health()
+                for name, h in health:
+                    record_health(name, h.ok)
                 if all(h.ok for _, h in health):
                     self.notifier.watchdog()
                 else:

@@ -170,3 +170,20 @@ def test_systemd_unit_security_and_verify(tmp_path: Path) -> None:
     v = subprocess.run([exe, "verify", str(local)], capture_output=True, text=True)
     assert v.returncode == 0, v.stderr
     assert v.stderr.strip() == "", v.stderr
+
+
+def test_metrics_endpoint_when_enabled(tmp_path: Path, listener: NotifyListener) -> None:
+    import urllib.request
+
+    port = free_port()
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + f"metrics:\n  enabled: true\n  port: {port}\n")
+    proc = start_agent(cfg, tmp_path / "state", listener.path)
+    try:
+        listener.wait_for("WATCHDOG=1")
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert 'edge_agent_part_healthy{part="events"} 1.0' in body
+    assert "edge_agent_build_info" in body
