@@ -21,7 +21,7 @@ from edge_agent.video.gating import GateDecision, GateResult, MotionGate, small_
 from edge_agent.video.occupation import UNKNOWN_OCC, Candidate, Incident, NBox, OccupationRules
 from edge_agent.video.snapshot import snapshot_jpeg
 from edge_agent.video.static_objects import StaticBlob, StaticObjectFinder
-from edge_agent.video.tracker import Track, Tracker
+from edge_agent.video.tracker import Track, Tracker, suppress_cross_class
 from edge_agent.video.zones import Zone
 
 
@@ -118,14 +118,13 @@ class CameraAnalysis:
         if gate.decision == GateDecision.SKIP:
             if self.static is not None:
                 self.static.reset()
-            return FrameReport(frame, gate.decision, None, self.tracker.confirmed(), [], self.incidents())
+            return FrameReport(frame, gate.decision, None, [], [], self.incidents())
         if dets is not None:
-            dets = [d for d in dets if d.score >= self.vcfg.min_score]
+            dets = suppress_cross_class([d for d in dets if d.score >= self.vcfg.min_score])
             tracks = self.tracker.update(dets, now)
         else:
             self.tracker.hold(now)
-            tracks = self.tracker.confirmed()
-        self._tracks = tracks
+            tracks = self.tracker.visible(now)
         cands: dict[tuple[str, str], list[Candidate]] = {}
         active = [z for z in self.zones if z.active_at(ts)]
         for t in tracks:

@@ -17,6 +17,16 @@ from edge_agent.inference.detection import Detection
 Box = tuple[float, float, float, float]
 
 
+def suppress_cross_class(dets: list[Detection], iou_max: float = 0.7) -> list[Detection]:
+    """Drop a box that nearly coincides with a better one of another label (the van as truck *and* bus)."""
+    kept: list[Detection] = []
+    for d in sorted(dets, key=lambda d: d.score, reverse=True):
+        box = (d.x1, d.y1, d.x2, d.y2)
+        if all(iou(box, (k.x1, k.y1, k.x2, k.y2)) <= iou_max for k in kept):
+            kept.append(d)
+    return kept
+
+
 def iou(a: Box, b: Box) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -54,7 +64,8 @@ class Track:
         return Detection(*self.box, score=self.score, class_id=-1, label=self.label)
 
     def still_s(self, now: float) -> float:
-        return max(0.0, now - self.still_since)
+        """How long it has been *seen* staying put (time while missing does not count)."""
+        return max(0.0, min(now, self.last_seen) - self.still_since)
 
 
 class Tracker:
@@ -68,8 +79,12 @@ class Tracker:
     def confirmed(self) -> list[Track]:
         return [t for t in self.tracks if t.hits >= self.cfg.min_hits]
 
+    def visible(self, now: float) -> list[Track]:
+        """Confirmed tracks seen (or held by the motion gate) at ``now``: what is in the picture."""
+        return [t for t in self.tracks if t.hits >= self.cfg.min_hits and t.last_seen >= now]
+
     def update(self, dets: list[Detection], now: float) -> list[Track]:
-        """Match a detection round to the tracks; returns the confirmed tracks."""
+        """Match a detection round to the tracks; returns the visible confirmed tracks."""
         pairs: list[tuple[float, int, int]] = []
         for ti, t in enumerate(self.tracks):
             for di, d in enumerate(dets):
@@ -101,7 +116,7 @@ class Tracker:
             if di not in used_d:
                 self._start(d, now)
         self.tracks = [t for t in self.tracks if now - t.last_seen <= self.cfg.max_missing_s]
-        return self.confirmed()
+        return self.visible(now)
 
     def hold(self, now: float) -> None:
         """Nothing moved (motion gate): the objects seen last round are still where they were."""
