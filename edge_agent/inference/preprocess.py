@@ -36,8 +36,8 @@ class Transform:
 
 def fit(frame_bgr: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Transform]:
     """Resize (letterbox or stretch) a BGR uint8 frame to the network size; returns HxWx3 uint8."""
-    if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
-        raise ValueError(f"expected an HxWx3 BGR frame, got shape {frame_bgr.shape}")
+    if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")
     h, w = frame_bgr.shape[:2]
     if h == 0 or w == 0:
         raise ValueError("empty frame")
