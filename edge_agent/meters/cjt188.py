@@ -135,7 +135,9 @@ def read_di(data: bytes, expected: int) -> DiOrder | None:
     return None
 
 
-def encode_frame(meter_type: int, address: str, control: int, data: bytes = b"", *, preamble: int = 4) -> bytes:
+def encode_frame(
+    meter_type: int, address: str, control: int, data: bytes = b"", *, preamble: int = 4
+) -> bytes:
     if len(data) > 200:
         raise ValueError("DATA longer than 200 bytes")
     body = bytes([START, meter_type]) + address_to_wire(address, ADDRESS_BYTES) + bytes([control, len(data)])
@@ -187,7 +189,14 @@ def encode_meter_data(data: MeterData, unit_code: int = UNIT_CODE_M3) -> bytes:
     out = encode_bcd_le(round(data.total / factor * 100), 4) + bytes([unit_code])
     out += encode_bcd_le(round(data.settlement_total / factor * 100), 4) + bytes([unit_code])
     t = data.meter_time or "2000-01-01T00:00:00"
-    yyyy, mo, dd, hh, mi, ss = int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19])
+    yyyy, mo, dd, hh, mi, ss = (
+        int(t[0:4]),
+        int(t[5:7]),
+        int(t[8:10]),
+        int(t[11:13]),
+        int(t[14:16]),
+        int(t[17:19]),
+    )
     out += b"".join(encode_bcd_le(v, 1) for v in (ss, mi, hh, dd, mo)) + encode_bcd_le(yyyy, 2)
     return out + data.status.to_bytes(2, "little")
 
@@ -209,7 +218,11 @@ def build_read_reply(
 
 def build_error_reply(meter_type: int, address: str, status: int = 0, *, preamble: int = 0) -> bytes:
     return encode_frame(
-        meter_type, address, REPLY | ERROR | C_READ, bytes([0]) + status.to_bytes(2, "little"), preamble=preamble
+        meter_type,
+        address,
+        REPLY | ERROR | C_READ,
+        bytes([0]) + status.to_bytes(2, "little"),
+        preamble=preamble,
     )
 
 
@@ -268,5 +281,7 @@ def parse_address_reply(frame: Cjt188Frame) -> tuple[int, str]:
     if frame.is_error:
         raise ErrorReply(0)
     if frame.control != REPLY | C_READ_ADDRESS or read_di(frame.data, DI_READ_ADDRESS) is None:
-        raise UnexpectedReply(f"control {frame.control:02X} / data {frame.data.hex()} is not an address reply")
+        raise UnexpectedReply(
+            f"control {frame.control:02X} / data {frame.data.hex()} is not an address reply"
+        )
     return frame.meter_type, frame.address

@@ -19,6 +19,12 @@ class FrameError(ValueError):
     kind = "bad-frame"
 
 
+class NoReply(FrameError):
+    """Nothing came back within the timeout (a silent or absent meter)."""
+
+    kind = "timeout"
+
+
 class ChecksumError(FrameError):
     kind = "bad-checksum"
 

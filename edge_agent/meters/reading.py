@@ -13,6 +13,8 @@ class Quality(str, Enum):
     BAD_FRAME = "bad-frame"
     OUT_OF_RANGE = "out-of-range"
     ERROR_REPLY = "error-reply"
+    SKIPPED = "skipped"
+    """Not asked this cycle: the meter is backing off after failures, or the cycle's time budget ran out."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Reading:
     """None when quality is not OK: a failed read is *no data*, never zero use."""
     unit: str
     quality: Quality = Quality.OK
+    delta: float | None = None
+    """Counters only: use since the previous good reading of this counter (rollover-corrected); None for
+    gauges, for the first reading and after a meter replacement, so a reset is never read as huge use."""
 
 
 ReadingSink = Callable[[Reading], None]

@@ -91,5 +91,7 @@ def test_faults() -> None:
 @pytest.mark.parametrize("order", ["standard", "swapped"])
 def test_round_trip(order: cjt188.DiOrder) -> None:
     data = cjt188.MeterData(12.34, "m3", 10.0, "2026-11-24T01:02:03", 0x0004)
-    raw = cjt188.build_read_reply(0x10, "12345678901234", cjt188.encode_meter_data(data), order=order, preamble=2)
+    raw = cjt188.build_read_reply(
+        0x10, "12345678901234", cjt188.encode_meter_data(data), order=order, preamble=2
+    )
     assert cjt188.parse_read_reply(cjt188.decode_frame(raw)) == data

@@ -53,7 +53,11 @@ def test_parse_replies_values_and_units() -> None:
     assert dlt645.parse_read_reply(f, 0x00010000) == {"energy_import_kwh": 1206.42}
     f = dlt645.decode_frame(REPLY_VOLTAGE_BLOCK)
     assert f.address == "652022122018"
-    assert dlt645.parse_read_reply(f, 0x0201FF00) == {"voltage_v": 0.0, "voltage_b_v": 0.0, "voltage_c_v": 239.4}
+    assert dlt645.parse_read_reply(f, 0x0201FF00) == {
+        "voltage_v": 0.0,
+        "voltage_b_v": 0.0,
+        "voltage_c_v": 239.4,
+    }
 
 
 def test_address_is_nameplate_order_on_api_and_reversed_on_wire() -> None:

@@ -1,0 +1,76 @@
+"""One request, one reply, on a shared line: what the DL/T 645 and CJ/T 188 readers need from a bus.
+
+The link keeps the inter-frame silence, drops late bytes left over from an earlier (timed-out) reply
+before sending, waits for the reply within the timeout and gives up early on a frame that stops arriving
+(truncated) instead of waiting the whole timeout. It classifies what went wrong as a FrameError kind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from edge_agent.meters.framing import Extracted, GarbageError, NoReply, TruncatedFrame
+from edge_agent.meters.transport import Transport, sleep_until
+
+Extractor = Callable[[bytes], Extracted]
+
+
+class FrameLink:
+    def __init__(self, transport: Transport, inter_frame_s: float, faults: Counter[str]) -> None:
+        self.transport = transport
+        self.inter_frame_s = inter_frame_s
+        self.faults = faults
+        """Shared with the bus owner: counts of fault kinds (late bytes, garbage bytes...)."""
+        char_s = float(getattr(transport, "char_time_s", 0.0))
+        self.char_time_s = char_s
+        self.gap_limit_s = max(0.1, 20 * char_s)
+        """A started frame whose bytes stop for this long is truncated."""
+        self._quiet_until = 0.0
+
+    def wire_time_s(self, n_bytes: int) -> float:
+        return n_bytes * self.char_time_s
+
+    def transact(self, request: bytes, extract: Extractor, timeout_s: float) -> bytes:
+        """Send ``request``, return the first complete reply frame; raises a FrameError or LinkDown."""
+        sleep_until(self._quiet_until)
+        late = self.transport.discard_input()
+        if late:
+            self.faults["late_bytes"] += late
+        try:
+            self.transport.write(request)
+            # A pty or socket takes the bytes at once; a real line needs their wire time first.
+            deadline = time.monotonic() + self.wire_time_s(len(request)) + timeout_s
+            return self._receive(extract, deadline)
+        finally:
+            self._quiet_until = time.monotonic() + self.inter_frame_s
+
+    def _receive(self, extract: Extractor, deadline: float) -> bytes:
+        buf = b""
+        noise = 0
+        started = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and not started:
+                break
+            wait = self.gap_limit_s if started else remaining  # a frame in progress may finish
+            chunk = self.transport.read(wait)
+            if not chunk:
+                if started:
+                    raise TruncatedFrame(f"reply stopped after {len(buf)} bytes: {buf[:40].hex(' ')}")
+                continue
+            buf += chunk
+            found = extract(buf)
+            if found.garbage:
+                noise += found.garbage
+                self.faults["garbage_bytes"] += found.garbage
+            if found.error is not None:
+                raise found.error
+            if found.frame is not None:
+                return found.frame
+            buf = buf[found.consumed :]
+            started = found.need_more
+        if noise:
+            raise GarbageError(f"only noise came back ({noise} bytes)")
+        raise NoReply("no reply")
