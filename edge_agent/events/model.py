@@ -35,8 +35,15 @@ class Severity(int, Enum):
     ALARM = 4
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
 def uuid7(ts: float | None = None) -> str:
-    """A time-ordered UUID (RFC 9562 version 7): sortable by creation time, unique without coordination."""
+    """A time-ordered id: the 128 bits of a UUIDv7 (RFC 9562) written as 26 Crockford base32 characters.
+
+    That text form is also a valid ULID: sortable by creation time as plain strings, unique without
+    coordination, and 10 characters shorter than the dashed UUID on every event and incident reference.
+    """
     ms = int((time.time() if ts is None else ts) * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
@@ -44,7 +51,18 @@ def uuid7(ts: float | None = None) -> str:
     value |= ((rand >> 68) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(25, -1, -1))
+
+
+def id_to_uuid(event_id: str) -> uuid.UUID:
+    """The UUID behind an event id (for platforms that store ids as UUID columns)."""
+    value = 0
+    for ch in event_id.upper():
+        value = value * 32 + _CROCKFORD.index(ch)
+    return uuid.UUID(int=value)
+
+
+new_id = uuid7
 
 
 @dataclass(frozen=True)

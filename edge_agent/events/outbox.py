@@ -1,0 +1,374 @@
+"""The durable outbox: every event is a committed SQLite row before anything tries to send it.
+
+* Write before send: :meth:`Outbox.append` returns once the row is committed (WAL journal). With
+  ``synchronous=full`` (the default) the commit is fsynced, so it survives a power cut; with ``normal`` it
+  survives a crash of the process (``kill -9``) and the last commits before a power cut may roll back.
+  SQLite commits are atomic either way: never a half-written row.
+* Concurrent appends are group-committed: whoever takes the write lock writes everything queued so far in
+  one transaction, so many producers cost one fsync, not one each.
+* ``seq`` is the row key (``AUTOINCREMENT``: never reused, even after deletes), so the per-gateway sequence
+  number survives restarts and a gap tells the platform that events were dropped.
+* Rows are deleted only when the broker acknowledged them (:meth:`ack`). Sending goes in ``seq`` order from a
+  cursor (:meth:`take`) that :meth:`rewind` resets after a reconnect, so unacknowledged rows go again.
+* Bounded by count and age. When full, the oldest events of the lowest severity go first; a single pending
+  ``outbox_overflow`` event (kept up to date while it waits) tells how many were dropped and why.
+
+Thread-safe: producers call :meth:`append`; the publisher thread calls the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_agent.clock import Clock, SystemClock
+from edge_agent.events.codec import dumps_json, to_wire
+from edge_agent.events.model import Event, Phase, Severity, new_event
+
+log = logging.getLogger(__name__)
+
+OVERFLOW_KIND = "outbox_overflow"
+PLAUSIBLE_EPOCH_S = 1_577_836_800.0
+"""2020-01-01: rows stored while the gateway clock was unset (no RTC, no NTP yet) never expire by age,
+so the clock jumping forward at NTP sync cannot wipe the outbox."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    src TEXT NOT NULL,
+    sev INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    stored_at REAL NOT NULL,
+    session INTEGER NOT NULL,
+    conn INTEGER NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_sev ON events (sev, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class OutboxError(RuntimeError):
+    """The outbox could not store an event (disk full, file broken)."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One stored event as the publisher needs it."""
+
+    seq: int
+    kind: str
+    src: str
+    sev: int
+    record: bytes
+    """Compact JSON wire form (without ``late``)."""
+    session: int
+    """Outbox session (process start) in which it was stored."""
+    conn: int
+    """Connection generation that was up when it was stored (-1: none)."""
+
+
+@dataclass
+class _Item:
+    event: Event
+    conn: int
+    seq: int | None = None
+    error: Exception | None = None
+
+
+@dataclass
+class _Overflow:
+    """Drops counted into the pending overflow event (or the next one)."""
+
+    seq: int | None = None
+    size: int = 0
+    age: int = 0
+    by_sev: list[int] = field(default_factory=lambda: [0] * len(Severity))
+    first_ts: float | None = None
+    last_ts: float | None = None
+
+    def body(self) -> dict[str, object]:
+        return {
+            "dropped": self.size + self.age,
+            "size": self.size,
+            "age": self.age,
+            "by_sev": list(self.by_sev),
+            "first_ts": None if self.first_ts is None else round(self.first_ts * 1000),
+            "last_ts": None if self.last_ts is None else round(self.last_ts * 1000),
+        }
+
+
+@dataclass(frozen=True)
+class Dropped:
+    reason: str
+    count: int
+
+
+class Outbox:
+    def __init__(
+        self,
+        path: Path,
+        gateway_id: str,
+        *,
+        max_events: int = 100_000,
+        max_age_s: float = 14 * 86400.0,
+        synchronous: str = "full",
+        clock: Clock | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.gateway_id = gateway_id
+        self.max_events = max_events
+        self.max_age_s = max_age_s
+        self.clock = clock or SystemClock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        """Owns the connection and every field below."""
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Item] = []
+        self._cursor = 0
+        self._overflow = _Overflow()
+        self.dropped_total = {"size": 0, "age": 0}
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('session', 0)")
+            self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'session'")
+            self.session = int(self._scalar("SELECT value FROM meta WHERE key = 'session'"))
+            self._db.execute("COMMIT")
+            last_seq = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'") or 0
+            self._next_seq = int(last_seq) + 1
+            self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))
+
+    def _scalar(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        row = self._db.execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    # producers -------------------------------------------------------------------------------------
+    def append(self, event: Event, conn: int = -1) -> int:
+        """Store one event; returns its ``seq`` once committed. Raises :class:`OutboxError` if it could not be."""
+        item = _Item(event, conn)
+        with self._queue_lock:
+            self._queue.append(item)
+        with self._lock:
+            if item.seq is None and item.error is None:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if item.error is not None:
+            raise OutboxError(
+                f"event {event.kind} from {event.source} not stored: {item.error}"
+            ) from item.error
+        assert item.seq is not None
+        return item.seq
+
+    def _write(self, batch: list[_Item]) -> None:
+        """One transaction for the whole batch (group commit); every item gets a seq or an error."""
+        now = self.clock.now()
+        rows = []
+        seq = self._next_seq
+        for item in batch:
+            try:
+                record = dumps_json(to_wire(item.event, seq, self.gateway_id))
+            except (TypeError, ValueError) as exc:
+                item.error = exc
+                continue
+            ev = item.event
+            rows.append(
+                (
+                    seq,
+                    ev.id,
+                    ev.kind,
+                    ev.source,
+                    int(ev.severity),
+                    ev.ts,
+                    now,
+                    self.session,
+                    item.conn,
+                    record,
+                )
+            )
+            item.seq = seq
+            seq += 1
+        if not rows:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            self._depth += len(rows)
+            self._next_seq = seq
+            if self._depth > self.max_events:
+                self._evict_for_size(now)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            with contextlib.suppress(sqlite3.Error):
+                self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))
+            for item in batch:
+                if item.error is None:
+                    item.seq, item.error = None, exc
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+
+    # bounds ----------------------------------------------------------------------------------------
+    def _overflow_updatable(self) -> bool:
+        seq = self._overflow.seq
+        return seq is not None and seq > self._cursor and self._exists(seq)
+
+    def _exists(self, seq: int) -> bool:
+        return self._scalar("SELECT 1 FROM events WHERE seq = ?", (seq,)) is not None
+
+    def _evict_for_size(self, now: float) -> None:
+        """Inside a transaction: drop the oldest lowest-severity rows (never overflow notices) and record it."""
+        excess = self._depth - self.max_events + (0 if self._overflow_updatable() else 1)
+        victims = self._db.execute(
+            "SELECT seq, sev, ts FROM events WHERE kind != ? ORDER BY sev, seq LIMIT ?",
+            (OVERFLOW_KIND, excess),
+        ).fetchall()
+        self._delete_victims(victims, "size", now)
+
+    def _delete_victims(self, victims: list[tuple[int, int, float]], reason: str, now: float) -> None:
+        if not victims:
+            return
+        self._db.executemany("DELETE FROM events WHERE seq = ?", [(v[0],) for v in victims])
+        self._depth -= len(victims)
+        if not self._overflow_updatable():
+            self._overflow = _Overflow()
+        ov = self._overflow
+        setattr(ov, reason, getattr(ov, reason) + len(victims))
+        self.dropped_total[reason] += len(victims)
+        for _, sev, ts in victims:
+            ov.by_sev[min(max(sev, 0), len(ov.by_sev) - 1)] += 1
+            ov.first_ts = ts if ov.first_ts is None else min(ov.first_ts, ts)
+            ov.last_ts = ts if ov.last_ts is None else max(ov.last_ts, ts)
+        if ov.seq is not None and self._overflow_updatable():
+            notice = new_event(OVERFLOW_KIND, self.gateway_id, now, severity=Severity.WARNING, body=ov.body())
+            record = dumps_json(to_wire(notice, ov.seq, self.gateway_id))
+            self._db.execute("UPDATE events SET record = ? WHERE seq = ?", (record, ov.seq))
+        else:
+            seq = self._next_seq
+            notice = new_event(
+                OVERFLOW_KIND,
+                self.gateway_id,
+                now,
+                phase=Phase.INSTANT,
+                severity=Severity.WARNING,
+                body=ov.body(),
+            )
+            record = dumps_json(to_wire(notice, seq, self.gateway_id))
+            self._db.execute(
+                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    seq,
+                    notice.id,
+                    OVERFLOW_KIND,
+                    self.gateway_id,
+                    int(Severity.WARNING),
+                    now,
+                    now,
+                    self.session,
+                    -1,
+                    record,
+                ),
+            )
+            self._next_seq = seq + 1
+            self._depth += 1
+            ov.seq = seq
+        log.warning(
+            "outbox %s: dropped %d event(s) (%s), %d dropped since the last overflow notice was sent",
+            "full" if reason == "size" else "too old",
+            len(victims),
+            reason,
+            ov.size + ov.age,
+        )
+
+    def expire(self) -> int:
+        """Drop rows stored longer than ``max_age_s`` ago; returns how many."""
+        now = self.clock.now()
+        cutoff = now - self.max_age_s
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                victims = self._db.execute(
+                    "SELECT seq, sev, ts FROM events WHERE stored_at < ? AND stored_at >= ? AND kind != ?",
+                    (cutoff, PLAUSIBLE_EPOCH_S, OVERFLOW_KIND),
+                ).fetchall()
+                self._delete_victims(victims, "age", now)
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+                log.exception("outbox expiry failed")
+                return 0
+        return len(victims)
+
+    # the publisher ---------------------------------------------------------------------------------
+    def take(self, limit: int) -> list[Pending]:
+        """The next ``limit`` rows after the cursor, in ``seq`` order; moves the cursor past them."""
+        if limit <= 0:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, kind, src, sev, record, session, conn FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (self._cursor, limit),
+            ).fetchall()
+            if rows:
+                self._cursor = rows[-1][0]
+        return [Pending(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+
+    def rewind(self) -> None:
+        """Send again from the oldest unacknowledged row (after a reconnect)."""
+        with self._lock:
+            self._cursor = 0
+
+    def ack(self, seqs: list[int]) -> int:
+        """Delete acknowledged rows in one transaction; returns how many were still there."""
+        if not seqs:
+            return 0
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.executemany("DELETE FROM events WHERE seq = ?", [(s,) for s in seqs])
+                deleted = max(cur.rowcount, 0)
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+                log.exception(
+                    "outbox could not delete %d acknowledged event(s); they will be sent again", len(seqs)
+                )
+                return 0
+            self._depth -= deleted
+        return deleted
+
+    # observation -----------------------------------------------------------------------------------
+    def depth(self) -> int:
+        with self._lock:
+            return self._depth
+
+    def oldest_age_s(self) -> float:
+        """How long the oldest pending row has waited (0 when empty)."""
+        with self._lock:
+            try:
+                stored = self._scalar("SELECT stored_at FROM events ORDER BY seq LIMIT 1")
+            except sqlite3.Error:
+                return 0.0
+        return 0.0 if stored is None else max(0.0, self.clock.now() - float(stored))
+
+    def close(self) -> None:
+        """Checkpoint and close (tests, tools); appending afterwards raises :class:`OutboxError`."""
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.close()
