@@ -21,7 +21,7 @@ import numpy as np
 from edge_agent.clock import SimClock
 from edge_agent.config import AgentConfig
 from edge_agent.config.video import CameraConfig
-from edge_agent.events.model import Event
+from edge_agent.events.model import Event, Phase
 from edge_agent.video.annotate import contact_sheet, draw
 from edge_agent.video.frames import Frame
 from edge_agent.video.gating import GateDecision
@@ -156,7 +156,7 @@ def replay_clip(
                     res.detected += 1
                 report = analysis.analyse(frame, gate, dets)
                 res.analysed += 1
-                new = [e for e in report.events if e.kind in INCIDENT_KINDS]
+                new = [e for e in report.events if e.kind in INCIDENT_KINDS and e.phase != Phase.UPDATE]
             else:
                 new = []
             if write_video or new:

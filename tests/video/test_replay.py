@@ -1,0 +1,117 @@
+"""Replay on the committed street clips with the real detector: incidents, outputs, static objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from edge_agent.cli.main import main
+from edge_agent.config import load_config
+from edge_agent.video.replay import ReplayResult, replay_clip
+from tests.video.conftest import DATA, MEDIA
+
+START = dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.timezone.utc).timestamp()
+
+
+def incidents(events: list[dict], zone: str) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    """incident id -> its phases in order, for one zone's incident events."""
+    out: dict[str, list[str]] = {}
+    for e in events:
+        if e["kind"] in ("road_occupation", "unknown_object") and e["body"]["zone"] == zone:
+            out.setdefault(e["incident"], []).append(e["phase"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def street(tmp_path_factory: pytest.TempPathFactory, detector) -> tuple[Path, ReplayResult]:  # type: ignore[no-untyped-def]
+    cfg = load_config(DATA / "street.yaml").config
+    out = tmp_path_factory.mktemp("street")
+    clip = MEDIA / "street-parked-van.mp4"
+    res = replay_clip(cfg, cfg.cameras[0], clip, out, detector, start_ts=START, progress=None)
+    return out, res
+
+
+def read_events(out: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+
+
+def test_parked_van_gives_exactly_one_incident(street: tuple[Path, ReplayResult]) -> None:
+    out, _ = street
+    events = read_events(out)
+    van = incidents(events, "van-bay")
+    assert len(van) == 1, van
+    (phases,) = van.values()
+    assert phases[0] == "start" and phases[-1] == "end" and set(phases[1:-1]) <= {"update"}
+    start = next(e for e in events if e["phase"] == "start" and e["body"]["zone"] == "van-bay")
+    assert start["ts"] == pytest.approx(START + 10.0, abs=1.0)  # dwell_s 10 from the first frames
+    assert start["body"]["occ"] == "vehicle" and set(start["body"]["classes"]) <= {"car", "truck", "bus"}
+    x1, y1, x2, y2 = start["body"]["boxes"][0]
+    assert 0.8 < (x1 + x2) / 2 < 0.95 and y2 < 0.24  # the van, top right
+    end = next(e for e in events if e["phase"] == "end")
+    assert end["body"]["reason"] == "clip_end"
+    assert len(json.dumps(start["body"], separators=(",", ":"))) < 160
+
+
+def test_zone_pedestrians_walk_through_gives_none(street: tuple[Path, ReplayResult]) -> None:
+    out, res = street
+    assert incidents(read_events(out), "crossing") == {}
+    assert res.analysed == 80  # 40 s at analysis_fps 2: the cap holds in clip time
+
+
+def test_replay_writes_video_and_contact_sheet_of_frame_size(street: tuple[Path, ReplayResult]) -> None:
+    out, res = street
+    assert res.size == (768, 576)
+    cap = cv2.VideoCapture(str(out / "annotated.mp4"))
+    assert cap.isOpened()
+    ok, frame = cap.read()
+    assert ok and frame.shape == (576, 768, 3)
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == res.frames == 400
+    sheet = cv2.imread(str(out / "contact-sheet.png"))
+    assert sheet is not None
+    assert sheet.shape[1] == 2 * 384  # two tiles (start, end) of 384 px
+    assert sheet.shape[0] == 384 * 576 // 768 + 24  # one row: thumbnail + caption
+
+
+def test_goods_left_on_the_road_are_an_unknown_object(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    cfg = load_config(DATA / "goods.yaml").config
+    clip = MEDIA / "street-goods.mp4"
+    replay_clip(
+        cfg, cfg.cameras[0], clip, tmp_path, detector, start_ts=START, progress=None, write_video=False
+    )
+    events = read_events(tmp_path)
+    pav = incidents(events, "pavement")
+    assert len(pav) == 1 and list(pav.values())[0][0] == "start", pav
+    start = next(e for e in events if e["body"]["zone"] == "pavement")
+    assert start["kind"] == "unknown_object"
+    assert START + 8 < start["ts"] < START + 25  # the boxes appear at 8 s
+    x1, y1, x2, y2 = start["body"]["boxes"][0]
+    assert abs(x1 - 0.10) < 0.03 and abs(y2 - 0.43) < 0.03  # where tools/make_media.py put them
+    assert incidents(events, "van-bay") == {}  # parked before the clip began: part of the scene
+
+
+def test_cli_replay_refuses_unknown_camera_and_missing_clip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = str(DATA / "street.yaml")
+    assert (
+        main(
+            [
+                "replay",
+                str(MEDIA / "street-parked-van.mp4"),
+                "-c",
+                cfg,
+                "--out",
+                str(tmp_path),
+                "--camera",
+                "nope",
+            ]
+        )
+        == 1
+    )
+    assert "no camera 'nope'" in capsys.readouterr().err
+    assert main(["replay", str(tmp_path / "missing.mp4"), "-c", cfg, "--out", str(tmp_path)]) == 2
+    assert "no such clip" in capsys.readouterr().err

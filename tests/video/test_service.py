@@ -1,0 +1,151 @@
+"""The video service on real streams: an RTSP server on loopback killed and restarted; a looping file."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge_agent.clock import SystemClock
+from edge_agent.config import parse_config
+from edge_agent.events.model import Phase
+from edge_agent.video.service import VideoService, build_video_service
+from tests.conftest import free_port, require_tool, wait_port
+from tests.video.conftest import MEDIA
+from tests.video.helpers import Collect
+
+SERVER = Path(__file__).resolve().parent / "rtsp_server.py"
+
+
+def wait_for(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll a condition (a generous bound, not a speed goal: a stuck stream fails the test, a slow one not)."""
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def config(url: str, tmp: Path) -> str:
+    return f"""
+gateway: {{id: gw, state_dir: {tmp}}}
+cameras:
+  - id: cam1
+    url: {url}
+    analysis_fps: 2
+    zones:
+      - id: van-bay
+        polygon: [[0.80, 0.10], [0.95, 0.10], [0.95, 0.24], [0.80, 0.24]]
+        dwell_s: 3
+video:
+  offline_after_s: 1
+  reconnect_min_s: 0.5
+  reconnect_max_s: 1
+  stall_s: 3
+"""
+
+
+class RtspServer:
+    def __init__(self, clip: Path) -> None:
+        # The SYSTEM python3: Debian's python3-gi and the GstRtspServer typelib are not in the venv.
+        self.python = "/usr/bin/python3"
+        self.clip = clip
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/street"
+
+    def start(self) -> None:
+        require_tool("gst-launch-1.0")
+        if not Path(self.python).exists():
+            require_tool("/usr/bin/python3")
+        probe = subprocess.run(
+            [self.python, "-c", "import gi; gi.require_version('GstRtspServer', '1.0')"], capture_output=True
+        )
+        if probe.returncode != 0:
+            require_tool("gst-rtsp-server under /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0)")
+        self.proc = subprocess.Popen([self.python, str(SERVER), str(self.port), str(self.clip)])
+        wait_port(self.port)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(5)
+            self.proc = None
+
+
+@pytest.fixture
+def rtsp() -> Iterator[RtspServer]:
+    s = RtspServer(MEDIA / "street-parked-van.mp4")
+    s.start()
+    yield s
+    s.kill()
+
+
+def analysed(svc: VideoService) -> int:
+    return svc.cams[0].analysed
+
+
+def test_rtsp_server_killed_and_restarted(rtsp: RtspServer, tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    cfg = parse_config(config(rtsp.url, tmp_path))
+    out = Collect()
+    svc = build_video_service(cfg, out, SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: analysed(svc) >= 4, 30, "analysis of the RTSP stream")
+        assert svc.health().summary.startswith("1/1 cameras live")
+        rtsp.kill()
+        wait_for(lambda: ("camera_offline", "start") in out.kinds(), 20, "camera_offline")
+        assert svc.health().summary.startswith("0/1 cameras live")
+        assert svc.health().ok  # a camera down is an event, not a reason to restart the daemon
+        before = analysed(svc)
+        rtsp.start()
+        wait_for(lambda: ("camera_offline", "end") in out.kinds(), 30, "camera back online")
+        wait_for(lambda: analysed(svc) >= before + 4, 30, "analysis to resume")
+    finally:
+        svc.stop(1.0)
+    off = [e for e in out.events if e.kind == "camera_offline"]
+    assert [e.phase for e in off] == [Phase.START, Phase.END]
+    assert off[0].incident == off[1].incident and off[1].body["down_s"] > 0
+    assert not svc._worker.is_alive()  # type: ignore[union-attr]
+
+
+def test_looping_file_camera_reports_the_van(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    cfg = parse_config(config(str(MEDIA / "street-parked-van.mp4"), tmp_path))
+    out = Collect()
+    svc = build_video_service(cfg, out, SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: ("road_occupation", "start") in out.kinds(), 30, "the van's incident")
+    finally:
+        svc.stop(1.0)
+    start = next(e for e in out.events if e.kind == "road_occupation")
+    assert start.source == "cam1" and start.body["zone"] == "van-bay"
+    assert svc.cams[0].reader.kind.value == "file"
+    assert not any(t.is_alive() for t in (svc._worker, svc.cams[0].reader._thread))  # type: ignore[union-attr]
+
+
+def test_no_cameras_no_service(tmp_path: Path) -> None:
+    cfg = parse_config(f"gateway: {{id: gw, state_dir: {tmp_path}}}\n")
+    assert build_video_service(cfg, Collect(), SystemClock(), tmp_path) is None
+
+
+def test_unreachable_camera_goes_offline_without_stopping_the_rest(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    cfg = parse_config(config(f"rtsp://127.0.0.1:{free_port()}/nothing", tmp_path))
+    out = Collect()
+    svc = build_video_service(cfg, out, SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: ("camera_offline", "start") in out.kinds(), 20, "camera_offline")
+        assert svc.cams[0].reader.opens >= 2  # it keeps retrying
+    finally:
+        svc.stop(1.0)
+    assert out.events[0].body["reason"].startswith("cannot open")
