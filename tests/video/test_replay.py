@@ -49,7 +49,7 @@ def test_parked_van_gives_exactly_one_incident(street: tuple[Path, ReplayResult]
     start = next(e for e in events if e["phase"] == "start" and e["body"]["zone"] == "van-bay")
     assert start["ts"] == pytest.approx(START + 10.0, abs=1.0)  # dwell_s 10 from the first frames
     assert start["body"]["occ"] == "vehicle" and set(start["body"]["classes"]) <= {"car", "truck", "bus"}
-    x1, y1, x2, y2 = start["body"]["boxes"][0]
+    x1, _y1, x2, y2 = start["body"]["boxes"][0]
     assert 0.8 < (x1 + x2) / 2 < 0.95 and y2 < 0.24  # the van, top right
     end = next(e for e in events if e["phase"] == "end")
     assert end["body"]["reason"] == "clip_end"
@@ -84,11 +84,11 @@ def test_goods_left_on_the_road_are_an_unknown_object(tmp_path: Path, detector) 
     )
     events = read_events(tmp_path)
     pav = incidents(events, "pavement")
-    assert len(pav) == 1 and list(pav.values())[0][0] == "start", pav
+    assert len(pav) == 1 and next(iter(pav.values()))[0] == "start", pav
     start = next(e for e in events if e["body"]["zone"] == "pavement")
     assert start["kind"] == "unknown_object"
     assert START + 8 < start["ts"] < START + 25  # the boxes appear at 8 s
-    x1, y1, x2, y2 = start["body"]["boxes"][0]
+    x1, _y1, _x2, y2 = start["body"]["boxes"][0]
     assert abs(x1 - 0.10) < 0.03 and abs(y2 - 0.43) < 0.03  # where tools/make_media.py put them
     assert incidents(events, "van-bay") == {}  # parked before the clip began: part of the scene
 
