@@ -149,3 +149,22 @@ def test_unreachable_camera_goes_offline_without_stopping_the_rest(tmp_path: Pat
     finally:
         svc.stop(1.0)
     assert out.events[0].body["reason"].startswith("cannot open")
+
+
+def test_http_mjpeg_camera(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    from tests.video.mjpeg_server import MjpegServer
+
+    server = MjpegServer(MEDIA / "street-parked-van.mp4")
+    server.start()
+    cfg = parse_config(config(server.url, tmp_path))
+    out = Collect()
+    svc = build_video_service(cfg, out, SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: ("road_occupation", "start") in out.kinds(), 30, "the van's incident over MJPEG")
+        assert svc.cams[0].reader.kind.value == "http"
+        assert svc.cams[0].status.online
+    finally:
+        svc.stop(1.0)
+        server.stop()
