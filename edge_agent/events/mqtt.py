@@ -235,6 +235,7 @@ class MqttPublisher:
                 if self._stop.is_set():
                     break
                 if client.loop(0.1) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    self._lost = True
                     break
         except ssl.SSLError as exc:
             return self._failed(client, f"TLS handshake with {where} failed: {exc.reason or exc}")
@@ -243,6 +244,9 @@ class MqttPublisher:
         if self._connack is None:
             if self._stop.is_set():
                 return self._failed(client, "stopping", quiet=True)
+            if self._lost:
+                hint = " (does it require a client certificate?)" if self.cfg.tls else ""
+                return self._failed(client, f"MQTT broker {where} closed the connection before CONNACK{hint}")
             return self._failed(client, f"MQTT broker {where} did not answer CONNECT")
         if self._connack.is_failure:
             hint = ""

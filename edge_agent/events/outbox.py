@@ -287,13 +287,16 @@ class Outbox:
             self._next_seq = seq + 1
             self._depth += 1
             ov.seq = seq
-        log.warning(
-            "outbox %s: dropped %d event(s) (%s), %d dropped since the last overflow notice was sent",
-            "full" if reason == "size" else "too old",
-            len(victims),
-            reason,
-            ov.size + ov.age,
-        )
+        if ov.size + ov.age == len(victims):  # a new notice: say it once, not at every drop
+            log.warning(
+                "outbox %s: dropping events (%s first); an outbox_overflow event will say how many",
+                "full" if reason == "size" else "holds events too old",
+                "lowest severity, oldest" if reason == "size" else "oldest",
+            )
+        else:
+            log.debug(
+                "outbox: dropped %d more (%s), %d in this notice", len(victims), reason, ov.size + ov.age
+            )
 
     def expire(self) -> int:
         """Drop rows stored longer than ``max_age_s`` ago; returns how many."""

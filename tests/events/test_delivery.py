@@ -154,3 +154,32 @@ def test_broker_outage_every_event_arrives_late_ones_flagged(broker_factory, tmp
             seen.add(e["id"])
             firsts.append(e["seq"])
     assert firsts == sorted(firsts)  # in order across the outage
+
+
+def test_full_outbox_while_broker_down_keeps_alarms_and_reports_overflow(broker, tmp_path: Path) -> None:
+    sub = Subscriber(broker.port, persistent=False)
+    broker.stop()  # the agent starts with no broker: events wait
+    cfg = agent_config(tmp_path, broker.port, "outbox:\n  max_events: 100\n")
+    path = build_event_path(cfg, tmp_path / "state", SystemClock(), "x")
+    path.service.start()
+    try:
+        for i in range(50):
+            path.emit(new_event("leak", "m1", time.time(), severity=Severity.ALARM, body={"i": i}))
+        for i in range(50, 200):
+            path.emit(new_event("telemetry", "m1", time.time(), severity=Severity.DEBUG, body={"i": i}))
+        assert path.service.outbox.depth() == 100
+        broker.start()
+        wait_until(lambda: path.service.outbox.depth() == 0, 30, "drained")
+        events = sub.wait_events(100, 30)
+    finally:
+        path.service.stop()
+        sub.close()
+    got = [e["body"]["i"] for e in events if e["kind"] != "outbox_overflow"]
+    assert got[:50] == list(range(50))  # every alarm kept, in order
+    assert got[50:] == list(range(200 - 49, 200))  # the newest low-severity ones
+    (overflow,) = [e for e in events if e["kind"] == "outbox_overflow"]
+    assert overflow["body"]["dropped"] == 101 and overflow["body"]["by_sev"][0] == 101
+    assert overflow["_topic"] == "test/gw-test/events/outbox_overflow"
+    # the platform sees the gap in seq that the overflow event explains
+    seqs = sorted(e["seq"] for e in events)
+    assert seqs[-1] - seqs[0] + 1 - len(seqs) == 101

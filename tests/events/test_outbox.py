@@ -1,0 +1,162 @@
+"""The SQLite outbox on its own: sequence numbers across restarts, order, acks, bounds, group commit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from edge_agent.clock import SimClock
+from edge_agent.events.codec import decode_event
+from edge_agent.events.model import Severity, new_event
+from edge_agent.events.outbox import OVERFLOW_KIND, Outbox
+from tests.events.schema import assert_valid_event
+
+T0 = 1_750_000_000.0
+
+
+def _ev(i: int, sev: Severity = Severity.INFO, ts: float = T0):
+    return new_event("test_burst", "s", ts + i, severity=sev, body={"i": i})
+
+
+def _bodies(rows) -> list[int]:
+    return [json.loads(r.record)["body"]["i"] for r in rows if r.kind != OVERFLOW_KIND]
+
+
+def test_seq_survives_restart_and_deletes(tmp_path: Path) -> None:
+    db = tmp_path / "o.sqlite"
+    ob = Outbox(db, "gw")
+    assert [ob.append(_ev(i)) for i in range(5)] == [1, 2, 3, 4, 5]
+    assert ob.ack([1, 2, 3, 4, 5]) == 5 and ob.depth() == 0
+    ob.close()
+    ob2 = Outbox(db, "gw")  # empty table, yet numbering goes on: a restart is not a gap nor a reuse
+    assert ob2.append(_ev(6)) == 6
+    assert ob2.session == 2
+    row = ob2.take(10)[0]
+    wire = assert_valid_event(row.record)
+    assert wire["seq"] == 6 and wire["gw"] == "gw" and wire["body"] == {"i": 6}
+    assert decode_event(row.record).event.ts == T0 + 6
+    ob2.close()
+
+
+def test_take_rewind_ack_in_order(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.sqlite", "gw")
+    for i in range(10):
+        ob.append(_ev(i))
+    first = ob.take(4)
+    assert [r.seq for r in first] == [1, 2, 3, 4]
+    assert [r.seq for r in ob.take(4)] == [5, 6, 7, 8]
+    ob.ack([1, 2, 3])
+    ob.rewind()  # after a reconnect: everything not acknowledged goes again, oldest first
+    assert [r.seq for r in ob.take(100)] == [4, 5, 6, 7, 8, 9, 10]
+    assert ob.take(5) == []
+    ob.close()
+
+
+def test_full_outbox_drops_oldest_low_severity_and_says_so(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.sqlite", "gw", max_events=20)
+    for i in range(10):
+        ob.append(_ev(i, Severity.ALARM))
+    for i in range(10, 40):
+        ob.append(_ev(i, Severity.DEBUG))
+    rows = ob.take(1000)
+    assert len(rows) == 20
+    kept = _bodies(rows)
+    assert kept[:10] == list(range(10))  # every alarm kept
+    assert kept[10:] == list(range(31, 40))  # the newest debug ones survive
+    (notice,) = [r for r in rows if r.kind == OVERFLOW_KIND]
+    wire = assert_valid_event(notice.record)
+    # one notice kept up to date while it waited, not one per drop
+    assert wire["body"]["dropped"] == 21 and wire["body"]["size"] == 21
+    assert wire["body"]["by_sev"] == [21, 0, 0, 0, 0]
+    assert wire["sev"] == int(Severity.WARNING) and wire["src"] == "gw"
+    assert wire["body"]["first_ts"] == round((T0 + 10) * 1000)
+    # once that notice has been handed to the publisher, later drops start a new notice
+    for i in range(40, 45):
+        ob.append(_ev(i, Severity.DEBUG))
+    notices = [r for r in ob.take(1000) if r.kind == OVERFLOW_KIND]
+    # 5 appends, 6 drops: the new notice takes a slot too (the sent one stays until acknowledged)
+    assert len(notices) == 1 and json.loads(notices[0].record)["body"]["dropped"] == 6
+    assert ob.dropped_total["size"] == 27 and ob.depth() == 20
+    ob.close()
+
+
+def test_age_limit_and_unset_clock(tmp_path: Path) -> None:
+    clock = SimClock(T0)
+    ob = Outbox(tmp_path / "o.sqlite", "gw", max_age_s=3600, clock=clock)
+    ob.append(_ev(0))
+    clock.advance(1800)
+    ob.append(_ev(1))
+    clock.advance(2000)
+    assert ob.expire() == 1
+    rows = ob.take(10)
+    assert _bodies(rows) == [1]
+    assert json.loads(next(r for r in rows if r.kind == OVERFLOW_KIND).record)["body"]["age"] == 1
+    ob.close()
+    # rows stored while the gateway clock was unset (1970) must not vanish when NTP fixes the clock
+    clock2 = SimClock(1000.0)
+    ob2 = Outbox(tmp_path / "o2.sqlite", "gw", max_age_s=3600, clock=clock2)
+    ob2.append(_ev(0, ts=1000.0))
+    clock2.set(T0)
+    assert ob2.expire() == 0 and ob2.depth() == 1
+    ob2.close()
+
+
+def test_concurrent_appends_group_commit_unique_contiguous(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.sqlite", "gw")
+    seqs: list[int] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        for i in range(250):
+            s = ob.append(_ev(k * 1000 + i))
+            with lock:
+                seqs.append(s)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seqs) == list(range(1, 1001))
+    rows = ob.take(2000)
+    # each thread's events are stored in its own emit order
+    for k in range(4):
+        mine = [i for i in _bodies(rows) if i // 1000 == k]
+        assert mine == sorted(mine) and len(mine) == 250
+    ob.close()
+
+
+def test_odd_body_values_are_stored_not_lost(tmp_path: Path) -> None:
+    import numpy as np
+
+    ob = Outbox(tmp_path / "o.sqlite", "gw")
+    ev = new_event(
+        "test_burst",
+        "s",
+        time.time(),
+        body={
+            "conf": np.float32(0.5),
+            "box": (1, 2),
+            "nan": float("nan"),
+            "arr": np.arange(3),
+            "obj": object(),
+        },
+    )
+    ob.append(ev)
+    wire = assert_valid_event(ob.take(1)[0].record)
+    assert wire["body"]["conf"] == 0.5 and wire["body"]["box"] == [1, 2] and wire["body"]["nan"] is None
+    assert wire["body"]["arr"] == [0, 1, 2] and wire["body"]["obj"].startswith("<object")
+    ob.close()
+
+
+def test_appends_after_close_raise_outbox_error(tmp_path: Path) -> None:
+    import pytest
+
+    from edge_agent.events.outbox import OutboxError
+
+    ob = Outbox(tmp_path / "o.sqlite", "gw")
+    ob.close()
+    with pytest.raises(OutboxError):
+        ob.append(_ev(0))
