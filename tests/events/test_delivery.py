@@ -183,3 +183,29 @@ def test_full_outbox_while_broker_down_keeps_alarms_and_reports_overflow(broker,
     # the platform sees the gap in seq that the overflow event explains
     seqs = sorted(e["seq"] for e in events)
     assert seqs[-1] - seqs[0] + 1 - len(seqs) == 101
+
+
+def test_mqtt_v311_fallback_and_prometheus_metrics(broker, tmp_path: Path) -> None:
+    from prometheus_client import REGISTRY
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(name) or 0.0
+
+    published0 = sample("edge_agent_events_published_total")
+    sub = Subscriber(broker.port)
+    cfg = agent_config(tmp_path, broker.port, "  protocol: v311\n")
+    path = build_event_path(cfg, tmp_path / "state", SystemClock(), "x")
+    path.service.start()
+    try:
+        wait_until(lambda: path.service.publisher.state.connected, what="connected")
+        for i in range(20):
+            path.emit(new_event("test_burst", "s", time.time(), body={"i": i}))
+        events = sub.wait_events(20)
+        wait_until(lambda: sample("edge_agent_events_published_total") - published0 == 20, what="counted")
+        wait_until(lambda: sample("edge_agent_outbox_depth") == 0, what="depth gauge")
+        assert sample("edge_agent_mqtt_connected") == 1
+    finally:
+        path.service.stop()
+        sub.close()
+    assert [e["body"]["i"] for e in events] == list(range(20))
+    assert all(m.content_type is None for m in sub.snapshot())  # v3.1.1 has no content type: JSON only
