@@ -84,8 +84,8 @@ class DetectionBatcher:
             or frame_bgr.size == 0
         ):
             raise ValueError(f"expected an HxWx3 uint8 BGR frame, got {frame_bgr.shape} {frame_bgr.dtype}")
-        if self._stopping.is_set() or self._thread is None:
-            raise BatcherStopped(f"{self.name} is not running")
+        if self._stopping.is_set():  # frames queued before start() run once it starts
+            raise BatcherStopped(f"{self.name} is stopped")
         fut: Future[list[Detection]] = Future()
         self._queue.put((frame_bgr, fut), timeout=timeout_s)
         return fut

@@ -27,10 +27,11 @@ class Transform:
     def to_frame(self, boxes_xyxy: np.ndarray) -> np.ndarray:
         """Network-input pixel boxes [N,4] -> original-frame pixel boxes, clipped to the frame."""
         out = np.empty_like(boxes_xyxy, dtype=np.float32)
-        out[:, [0, 2]] = (boxes_xyxy[:, [0, 2]] - self.pad_x) / self.scale_x
-        out[:, [1, 3]] = (boxes_xyxy[:, [1, 3]] - self.pad_y) / self.scale_y
-        np.clip(out[:, [0, 2]], 0, self.frame_w, out=out[:, [0, 2]])
-        np.clip(out[:, [1, 3]], 0, self.frame_h, out=out[:, [1, 3]])
+        xs, ys = out[:, 0::2], out[:, 1::2]  # views (fancy indexing would copy and drop the clipping)
+        xs[:] = (boxes_xyxy[:, 0::2] - self.pad_x) / self.scale_x
+        ys[:] = (boxes_xyxy[:, 1::2] - self.pad_y) / self.scale_y
+        np.clip(xs, 0, self.frame_w, out=xs)
+        np.clip(ys, 0, self.frame_h, out=ys)
         return out
 
 
