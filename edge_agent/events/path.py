@@ -96,6 +96,8 @@ class EventService:
         st = self.publisher.state
         if st.connected:
             summary = f"broker up, {d['outbox_depth']} pending, {d['publish_rate_per_s']}/s"
+        elif not st.last_error:
+            summary = f"connecting to broker, {d['outbox_depth']} waiting"
         else:
             down = time.monotonic() - st.down_since_mono if st.down_since_mono is not None else 0.0
             summary = (
