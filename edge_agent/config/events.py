@@ -104,6 +104,11 @@ class OutboxConfig(StrictModel):
     inflight_window: int = Field(
         64, ge=1, le=1000, description="Most events published but not yet acknowledged."
     )
+    late_after_s: float = Field(
+        10.0,
+        ge=0,
+        description="An event that waited in the outbox (outage, restart) at least this long is sent with late: true.",
+    )
     synchronous: Literal["full", "normal"] = Field(
         "full",
         description="SQLite synchronous mode: full survives power loss; normal survives a process crash "

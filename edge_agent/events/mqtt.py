@@ -103,6 +103,7 @@ class MqttPublisher:
         outbox: Outbox,
         *,
         window: int = 64,
+        late_after_s: float = 10.0,
         birth: dict[str, Any] | None = None,
         commands: CommandHandler | None = None,
         clock: Clock | None = None,
@@ -111,6 +112,7 @@ class MqttPublisher:
         self.gateway_id = gateway_id
         self.outbox = outbox
         self.window = window
+        self.late_after_s = late_after_s
         self.clock = clock or SystemClock()
         self.base = f"{cfg.prefix}/{gateway_id}"
         self.status_topic = f"{self.base}/status"
@@ -331,7 +333,7 @@ class MqttPublisher:
             self._inflight[info.mid] = row.seq
 
     def _payload(self, row: Pending) -> bytes:
-        late = row.session != self.outbox.session or row.conn != self.state.conn_gen
+        late = self.outbox.is_late(row, self.state.conn_gen, self.late_after_s)
         if self.cfg.encoding == "json":
             return mark_late_json(row.record) if late else row.record
         wire = json.loads(row.record)

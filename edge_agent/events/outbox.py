@@ -69,6 +69,8 @@ class Pending:
     sev: int
     record: bytes
     """Compact JSON wire form (without ``late``)."""
+    stored_at: float
+    """Clock time when it was stored (epoch seconds)."""
     session: int
     """Outbox session (process start) in which it was stored."""
     conn: int
@@ -127,13 +129,9 @@ class Outbox:
         self.max_events = max_events
         self.max_age_s = max_age_s
         self.clock = clock or SystemClock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
         if synchronous not in ("full", "normal"):
             raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._db.executescript(_SCHEMA)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         """Owns the connection and every field below."""
         self._queue_lock = threading.Lock()
@@ -141,14 +139,33 @@ class Outbox:
         self._cursor = 0
         self._overflow = _Overflow()
         self.dropped_total = {"size": 0, "age": 0}
+        try:
+            self._open(synchronous)
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(self.clock.now())}")
+            log.error(
+                "outbox %s cannot be used (%s): moved aside to %s, starting a new one", self.path, exc, aside
+            )
+            with contextlib.suppress(Exception):
+                self._db.close()
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(f"{self.path}{suffix}")
+                if src.exists():
+                    src.rename(Path(f"{aside}{suffix}"))
+            self._open(synchronous)
+
+    def _open(self, synchronous: str) -> None:
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout=5000")  # an operator's sqlite3 shell must not fail an emit
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.executescript(_SCHEMA)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('session', 0)")
             self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'session'")
             self.session = int(self._scalar("SELECT value FROM meta WHERE key = 'session'"))
             self._db.execute("COMMIT")
-            last_seq = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'") or 0
-            self._next_seq = int(last_seq) + 1
             self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))
 
     def _scalar(self, sql: str, args: tuple[object, ...] = ()) -> Any:
@@ -173,41 +190,42 @@ class Outbox:
         assert item.seq is not None
         return item.seq
 
+    def _next_seq(self) -> int:
+        """Inside a write transaction: the next seq, read from SQLite so that two handles never collide."""
+        return int(self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'") or 0) + 1
+
     def _write(self, batch: list[_Item]) -> None:
         """One transaction for the whole batch (group commit); every item gets a seq or an error."""
         now = self.clock.now()
-        rows = []
-        seq = self._next_seq
-        for item in batch:
-            try:
-                record = dumps_json(to_wire(item.event, seq, self.gateway_id))
-            except (TypeError, ValueError) as exc:
-                item.error = exc
-                continue
-            ev = item.event
-            rows.append(
-                (
-                    seq,
-                    ev.id,
-                    ev.kind,
-                    ev.source,
-                    int(ev.severity),
-                    ev.ts,
-                    now,
-                    self.session,
-                    item.conn,
-                    record,
-                )
-            )
-            item.seq = seq
-            seq += 1
-        if not rows:
-            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            seq = self._next_seq()
+            rows = []
+            for item in batch:
+                ev = item.event
+                try:
+                    record = dumps_json(to_wire(ev, seq, self.gateway_id))
+                except (TypeError, ValueError) as exc:
+                    item.error = exc
+                    continue
+                rows.append(
+                    (
+                        seq,
+                        ev.id,
+                        ev.kind,
+                        ev.source,
+                        int(ev.severity),
+                        ev.ts,
+                        now,
+                        self.session,
+                        item.conn,
+                        record,
+                    )
+                )
+                item.seq = seq
+                seq += 1
             self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             self._depth += len(rows)
-            self._next_seq = seq
             if self._depth > self.max_events:
                 self._evict_for_size(now)
             self._db.execute("COMMIT")
@@ -259,7 +277,7 @@ class Outbox:
             record = dumps_json(to_wire(notice, ov.seq, self.gateway_id))
             self._db.execute("UPDATE events SET record = ? WHERE seq = ?", (record, ov.seq))
         else:
-            seq = self._next_seq
+            seq = self._next_seq()
             notice = new_event(
                 OVERFLOW_KIND,
                 self.gateway_id,
@@ -284,7 +302,6 @@ class Outbox:
                     record,
                 ),
             )
-            self._next_seq = seq + 1
             self._depth += 1
             ov.seq = seq
         if ov.size + ov.age == len(victims):  # a new notice: say it once, not at every drop
@@ -310,6 +327,7 @@ class Outbox:
                     (cutoff, PLAUSIBLE_EPOCH_S, OVERFLOW_KIND),
                 ).fetchall()
                 self._delete_victims(victims, "age", now)
+                self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))  # resync (cheap once a minute)
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._rollback()
@@ -324,12 +342,25 @@ class Outbox:
             return []
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, kind, src, sev, record, session, conn FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, kind, src, sev, record, stored_at, session, conn FROM events"
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
                 (self._cursor, limit),
             ).fetchall()
             if rows:
                 self._cursor = rows[-1][0]
-        return [Pending(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6]) for r in rows]
+        return [Pending(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7]) for r in rows]
+
+    def is_late(self, row: Pending, conn_gen: int, late_after_s: float) -> bool:
+        """Whether a row being published now is *late*: it was not sent on the connection that was up when
+        it was stored (outage, restart, re-send after a break) and it waited at least ``late_after_s``.
+
+        The wait is measured on the wall clock; a row stored while the clock was unset counts as late.
+        """
+        if row.session == self.session and row.conn == conn_gen:
+            return False
+        if row.stored_at < PLAUSIBLE_EPOCH_S:
+            return True
+        return self.clock.now() - row.stored_at >= late_after_s
 
     def rewind(self) -> None:
         """Send again from the oldest unacknowledged row (after a reconnect)."""

@@ -142,7 +142,14 @@ def build_event_path(cfg: AgentConfig, state_dir: Path, clock: Clock, config_sha
         "meters": [m.id for b in cfg.buses for m in b.meters],
     }
     publisher = MqttPublisher(
-        cfg.mqtt, cfg.gateway.id, outbox, window=ob.inflight_window, birth=birth, commands=gate, clock=clock
+        cfg.mqtt,
+        cfg.gateway.id,
+        outbox,
+        window=ob.inflight_window,
+        late_after_s=ob.late_after_s,
+        birth=birth,
+        commands=gate,
+        clock=clock,
     )
     service = EventService(outbox, publisher)
     registry.register(

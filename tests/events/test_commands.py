@@ -79,7 +79,10 @@ def test_stale_future_replayed_unknown_and_failing(gate) -> None:
 def test_commands_signed_before_start_refused(gate) -> None:
     """After a restart the nonce memory is empty: anything signed before the start is refused."""
     g, _, _ = gate
-    assert "before this agent started" in g("away", make_command(KEY, "away", {"days": 1}, T0 - 60, "x"))["error"]
+    assert (
+        "before this agent started"
+        in g("away", make_command(KEY, "away", {"days": 1}, T0 - 60, "x"))["error"]
+    )
 
 
 def test_ping_over_the_broker(broker, tmp_path: Path) -> None:
@@ -89,16 +92,22 @@ def test_ping_over_the_broker(broker, tmp_path: Path) -> None:
     path.commands.register("away", lambda args: seen.append(dict(args)) or {"ok": 1})
     path.service.start()
     sub = Subscriber(broker.port, "test/gw-test/cmd_result")
-    platform = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="platform", protocol=MQTTProtocolVersion.MQTTv5)
+    platform = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id="platform", protocol=MQTTProtocolVersion.MQTTv5
+    )
     platform.connect("127.0.0.1", broker.port)
     platform.loop_start()
     try:
         wait_until(lambda: path.service.publisher.state.connected, what="connected")
         time.sleep(0.2)  # let the agent's SUBSCRIBE reach the broker
         now = time.time()
-        platform.publish("test/gw-test/cmd/ping", make_command(KEY, "ping", {}, now, "p1"), qos=1).wait_for_publish(5)
+        platform.publish(
+            "test/gw-test/cmd/ping", make_command(KEY, "ping", {}, now, "p1"), qos=1
+        ).wait_for_publish(5)
         platform.publish("test/gw-test/cmd/away", make_command(KEY, "away", {"days": 3}, now, "p2"), qos=1)
-        platform.publish("test/gw-test/cmd/away", make_command(b"forged", "away", {"days": 99}, now, "p3"), qos=1)
+        platform.publish(
+            "test/gw-test/cmd/away", make_command(b"forged", "away", {"days": 99}, now, "p3"), qos=1
+        )
         msgs = sub.wait_for(lambda ms: len(ms) >= 3, 10)
     finally:
         platform.loop_stop()

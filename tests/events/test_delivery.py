@@ -116,7 +116,7 @@ def test_broker_outage_every_event_arrives_late_ones_flagged(broker_factory, tmp
         ["persistence true", f"persistence_location {tmp_path}/", "max_queued_messages 100000"]
     )
     sub = Subscriber(b.port, persistent=True, client_id="outage-sub")
-    cfg = agent_config(tmp_path, b.port)
+    cfg = agent_config(tmp_path, b.port, "outbox:\n  late_after_s: 0\n")  # any wait counts, for the test
     path = build_event_path(cfg, tmp_path / "state", SystemClock(), "x")
     path.service.start()
     wait_until(lambda: path.service.publisher.state.connected, what="connected")

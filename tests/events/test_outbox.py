@@ -160,3 +160,48 @@ def test_appends_after_close_raise_outbox_error(tmp_path: Path) -> None:
     ob.close()
     with pytest.raises(OutboxError):
         ob.append(_ev(0))
+
+
+def test_late_needs_a_missed_connection_and_a_real_wait(tmp_path: Path) -> None:
+    clock = SimClock(T0)
+    ob = Outbox(tmp_path / "o.sqlite", "gw", clock=clock)
+    ob.append(_ev(0), conn=3)  # stored while connection 3 was up
+    ob.append(_ev(1), conn=-1)  # stored while disconnected
+    live, offline = ob.take(2)
+    clock.advance(5)
+    assert not ob.is_late(live, 3, 10.0)  # sent on its own connection: never late
+    assert not ob.is_late(offline, 4, 10.0)  # a 5 s blip is not worth a flag
+    clock.advance(10)
+    assert ob.is_late(offline, 4, 10.0) and ob.is_late(live, 4, 10.0)  # re-sent after a break, 15 s on
+    assert not ob.is_late(live, 3, 10.0)
+    ob.close()
+    ob2 = Outbox(tmp_path / "o.sqlite", "gw", clock=clock)  # a restart: another session
+    (row, _) = ob2.take(2)
+    assert ob2.is_late(row, 3, 10.0)
+    ob2.close()
+    unset = SimClock(1000.0)
+    ob3 = Outbox(tmp_path / "o3.sqlite", "gw", clock=unset)
+    ob3.append(_ev(0, ts=1000.0))
+    unset.set(T0)
+    assert ob3.is_late(ob3.take(1)[0], 1, 10.0)  # stored before the clock was set: its ts is suspect too
+    ob3.close()
+
+
+def test_corrupt_outbox_is_moved_aside_not_fatal(tmp_path: Path) -> None:
+    db = tmp_path / "o.sqlite"
+    db.write_bytes(b"this is not an SQLite database" * 200)
+    ob = Outbox(db, "gw")
+    assert ob.append(_ev(0)) == 1
+    aside = list(tmp_path.glob("o.sqlite.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not")
+    ob.close()
+
+
+def test_two_handles_on_one_file_never_reuse_a_seq(tmp_path: Path) -> None:
+    """A config reload opens a new handle while a straggler may still emit through the old one."""
+    a = Outbox(tmp_path / "o.sqlite", "gw")
+    b = Outbox(tmp_path / "o.sqlite", "gw")
+    seqs = [a.append(_ev(0)), b.append(_ev(1)), a.append(_ev(2)), b.append(_ev(3))]
+    assert seqs == [1, 2, 3, 4]
+    a.close()
+    b.close()
