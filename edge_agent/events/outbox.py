@@ -83,6 +83,7 @@ class _Item:
     conn: int
     seq: int | None = None
     error: Exception | None = None
+    done: bool = False
 
 
 @dataclass
@@ -134,8 +135,10 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         """Owns the connection and every field below."""
-        self._queue_lock = threading.Lock()
+        self._queue_cond = threading.Condition()
+        """Guards the queue of appends waiting to be written and who is writing them (group commit)."""
         self._queue: list[_Item] = []
+        self._writing = False
         self._cursor = 0
         self._overflow = _Overflow()
         self.dropped_total = {"size": 0, "age": 0}
@@ -176,13 +179,26 @@ class Outbox:
     def append(self, event: Event, conn: int = -1) -> int:
         """Store one event; returns its ``seq`` once committed. Raises :class:`OutboxError` if it could not be."""
         item = _Item(event, conn)
-        with self._queue_lock:
+        with self._queue_cond:
             self._queue.append(item)
-        with self._lock:
-            if item.seq is None and item.error is None:
-                with self._queue_lock:
+            while not item.done:
+                if not self._writing:  # become the leader: write everything queued so far
+                    self._writing = True
                     batch, self._queue = self._queue, []
-                self._write(batch)
+                    break
+                self._queue_cond.wait()
+            else:
+                batch = []
+        if batch:
+            try:
+                with self._lock:
+                    self._write(batch)
+            finally:
+                with self._queue_cond:
+                    for it in batch:
+                        it.done = True
+                    self._writing = False
+                    self._queue_cond.notify_all()
         if item.error is not None:
             raise OutboxError(
                 f"event {event.kind} from {event.source} not stored: {item.error}"

@@ -13,7 +13,6 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from edge_agent.clock import SimClock, SystemClock
 from edge_agent.events.commands import CommandError, CommandGate, CommandRegistry, make_command, sign
 from edge_agent.events.path import build_event_path
-
 from tests.events.helpers import Subscriber, agent_config, wait_until
 
 KEY = b"shared-secret"
@@ -38,7 +37,7 @@ def gate() -> tuple[CommandGate, SimClock, list[dict]]:
 
 
 def test_signed_command_runs_and_reply_is_signed(gate) -> None:
-    g, clock, calls = gate
+    g, _clock, calls = gate
     reply = g("away", make_command(KEY, "away", {"days": 2}, T0 + 1, "n1"))
     assert reply["ok"] and reply["result"] == {"until": T0 + 2 * 86400} and calls == [{"days": 2}]
     assert reply["nonce"] == "n1" and reply["sig"] == sign(KEY, reply)
