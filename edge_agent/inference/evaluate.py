@@ -34,6 +34,9 @@ class Score:
     false: int = 0  # detections matching no object with their label
     confused: int = 0  # of the false ones: on an object, with one of its "near" labels
     absurd: list[Detection] = field(default_factory=list)  # false, and on no object at all or not near
+    matched_iou: list[float] = field(default_factory=list)  # IoU of each match (box accuracy)
+    matched_score: list[float] = field(default_factory=list)  # score of each match
+    ranked: list[tuple[float, bool]] = field(default_factory=list)  # (score, true positive); hard left out
 
     @property
     def recall(self) -> float:
@@ -52,6 +55,37 @@ class Score:
         self.false += other.false
         self.confused += other.confused
         self.absurd.extend(other.absurd)
+        self.matched_iou.extend(other.matched_iou)
+        self.matched_score.extend(other.matched_score)
+        self.ranked.extend(other.ranked)
+
+    def average_precision(self) -> float:
+        """Area under the precision/recall curve over every kept detection (all-points, as VOC 2010+).
+
+        Threshold-free, so it compares input normalisations fairly even when they shift every score.
+        Run the detector with a low score threshold to get the whole curve.
+        """
+        positives = self.found + self.missed
+        if positives == 0:
+            return 1.0
+        tp = fp = 0
+        points: list[tuple[float, float]] = []
+        for _, ok in sorted(self.ranked, key=lambda r: -r[0]):
+            tp, fp = tp + ok, fp + (not ok)
+            points.append((tp / positives, tp / (tp + fp)))
+        ap, last_recall = 0.0, 0.0
+        for i, (recall, _) in enumerate(points):
+            ap += (recall - last_recall) * max(p for _, p in points[i:])
+            last_recall = recall
+        return ap
+
+    @property
+    def mean_iou(self) -> float:
+        return sum(self.matched_iou) / len(self.matched_iou) if self.matched_iou else 0.0
+
+    @property
+    def mean_score(self) -> float:
+        return sum(self.matched_score) / len(self.matched_score) if self.matched_score else 0.0
 
 
 def load_truth(path: Path) -> dict[str, list[TruthObject]]:
@@ -93,12 +127,16 @@ def score_image(dets: list[Detection], truth: list[TruthObject], min_iou: float 
                 best, best_iou = i, v
         if best >= 0:
             taken[best] = True
+            s.matched_iou.append(best_iou)
+            s.matched_score.append(d.score)
             if truth[best].hard:
                 s.found_hard += 1
             else:
                 s.found += 1
+                s.ranked.append((d.score, True))
             continue
         s.false += 1
+        s.ranked.append((d.score, False))
         on = [t for t in truth if iou(box, t.box) >= min_iou]
         if any(d.label in t.near or d.label in t.labels for t in on):
             s.confused += 1
