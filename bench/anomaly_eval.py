@@ -48,6 +48,7 @@ class HouseholdResult:
     days_outside_trips: float
     has_undeclared_trips: bool
     has_declared_trips: bool
+    mobile: bool
     onsets: list[tuple[float, bool]] = field(default_factory=list)
     """(local hour of onset, onset in the person's waking hours)"""
     delays_h: list[float | None] = field(default_factory=list)
@@ -144,6 +145,7 @@ def evaluate_household(args: tuple[int, int, int, str]) -> HouseholdResult:
         days - trip_days - sum(b - a for a, b in incidents) / 86400,
         bool(undeclared),
         any(t.declared for t in sim.trips),
+        sim.profile.mobile,
         undeclared_trips=len(undeclared),
     )
     for level, delays, fa_attr in (
@@ -239,6 +241,16 @@ def main(argv: list[str] | None = None) -> int:
         sel = [d for d, h in zip(delays, hours, strict=True) if lo <= h < lo + 3]
         got = [d for d in sel if d is not None]
         by_hour.append((lo, len(sel), len(got), float(np.median(got)) if got else float("nan")))
+    by_class = {}
+    for cls, mobile in (("homebound", False), ("mobile", True)):
+        sel = [r for r in results if r.mobile is mobile]
+        yrs = sum(r.days_outside_trips for r in sel) / 365.0
+        by_class[cls] = summarise(
+            [d for r in sel for d in r.delays_h],
+            [w for r in sel for _, w in r.onsets],
+            sum(r.false_alarms for r in sel),
+            yrs,
+        ) | {"households": len(sel)}
     other: dict[str, int] = {}
     for r in results:
         for k, v in r.other_events.items():
@@ -269,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             "delay_by_onset_hour": [
                 {"from_h": lo, "n": n, "detected": g, "median_delay_h": m} for lo, n, g, m in by_hour
             ],
+            "by_household_class": by_class,
             "other_event_starts": other,
             "wall_s": round(wall_s, 1),
         }
@@ -313,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         f"whose trips were not: {out['false_alarms_per_household_year_undeclared_trip_households']:.2f} "
         "(alarms inside the undeclared trips excluded)"
     )
+    print("\nby household class (alarm level)")
+    for cls, m in by_class.items():
+        print(
+            f"{cls:<12}{int(m['households']):>4} hh  recall {m['recall']:.3f}  median {m['median_delay_h']:.1f} h"
+            f"  waking {m['median_delay_waking_h']:.1f} h  p90 {m['p90_delay_h']:.1f} h"
+            f"  FA/hh-yr {m['false_alarms_per_household_year']:.2f}"
+        )
     print("\ndelay by local hour of onset (alarm level)")
     print(f"{'onset':<10}{'n':>5}{'found':>7}{'median h':>10}")
     for lo, n, g, m in by_hour:

@@ -429,6 +429,9 @@ class Household:
             ],
             "standby_w": [round(lo), round(hi)],
             "thresholds": {"notice": round(self.notice_thr, 2), "alarm": round(self.alarm_thr, 2)},
+            "scored_until": None
+            if self.last_closed is None
+            else self.cal.iso((self.last_closed + 1) * self.slot_s),
             "last_activity": None if self.last_activity_ts is None else self.cal.iso(self.last_activity_ts),
             "silence_score": round(self.score, 2),
             "p_silence": float(f"{math.exp(-self.score):.3g}"),

@@ -46,8 +46,13 @@ class AnomalyScorer:
         emit: EventSink,
         clock: Clock,
         state_dir: Path | None,
+        *,
+        autosave: bool = True,
     ) -> None:
+        """``autosave``: write state every ``save_interval_s`` of clock time (the daemon); offline runs
+        turn it off and call :meth:`save` once at the end."""
         self.cfg = cfg
+        self.autosave = autosave
         self.clock = clock
         self.state_dir = state_dir
         self.calendar = LocalCalendar(cfg.timezone)
@@ -105,7 +110,8 @@ class AnomalyScorer:
             for hh in self.households.values():
                 hh.advance(t)
             if (
-                self.state_dir is not None
+                self.autosave
+                and self.state_dir is not None
                 and self.clock.monotonic() - self._last_save_mono >= self.cfg.save_interval_s
             ):
                 self.save()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,8 @@ class Profile:
     weekend_shift_h: float
     jitter_h: float
     irregular: bool
+    mobile: bool
+    """Mobile people go out more and sometimes for a whole day unannounced; homebound people rarely."""
     events_per_h: float
     nap_prob: float
     outing_prob: float
@@ -97,6 +100,7 @@ def draw_profile(rng: np.random.Generator, hid: str) -> Profile:
     wake = {"early": 5.5, "regular": 7.0, "late": 8.75}[kind] + rng.normal(0, 0.4)
     sleep = wake + rng.uniform(14.0, 16.5)
     irregular = bool(rng.random() < 0.2)
+    mobile = bool(rng.random() < 0.55)
     return Profile(
         id=hid,
         wake_h=float(wake),
@@ -104,11 +108,12 @@ def draw_profile(rng: np.random.Generator, hid: str) -> Profile:
         weekend_shift_h=float(rng.choice([0.0, 0.5, 1.0, 1.5], p=[0.4, 0.2, 0.25, 0.15])),
         jitter_h=float(rng.uniform(0.9, 1.6) if irregular else rng.uniform(0.2, 0.6)),
         irregular=irregular,
+        mobile=mobile,
         events_per_h=float(rng.uniform(1.2, 3.0)),
         nap_prob=float(rng.uniform(0.1, 0.6)),
-        outing_prob=float(rng.uniform(0.3, 0.9)),
-        long_outing_prob=float(rng.uniform(0.0, 0.04)),
-        weekly_outing_day=int(rng.integers(0, 7)) if rng.random() < 0.4 else -1,
+        outing_prob=float(rng.uniform(0.5, 0.9) if mobile else rng.uniform(0.1, 0.5)),
+        long_outing_prob=float(rng.uniform(0.005, 0.04) if mobile else rng.uniform(0.0, 0.005)),
+        weekly_outing_day=int(rng.integers(0, 7)) if rng.random() < (0.5 if mobile else 0.25) else -1,
         weekly_outing_h=float(rng.uniform(9.0, 11.0)),
         visitor_prob=float(rng.uniform(0.02, 0.15)),
         night_wakes=float(rng.uniform(0.3, 2.0) if not irregular else rng.uniform(1.5, 3.5)),
@@ -130,6 +135,8 @@ def _trips(rng: np.random.Generator, days: int, t0: float) -> list[Trip]:
     for _ in range(n):
         for _attempt in range(20):
             length = rng.uniform(3, 14)
+            if days - length - 1 <= 7:
+                continue
             start_day = rng.uniform(7, days - length - 1)
             s = t0 + start_day * 86400 + rng.uniform(7, 11) * 3600 - start_day % 1 * 86400
             e = s + length * 86400
@@ -152,19 +159,27 @@ def simulate_household(
     incident: bool = True,
     incident_h: float = 72.0,
     first_incident_day: float = 3.0,
+    missing: bool = True,
+    trips: bool = True,
 ) -> SimHousehold:
     """One household's meter readings over ``days`` days, with its trips and (optionally) one incident."""
     rng = np.random.default_rng(seed)
     p = draw_profile(rng, hid)
     t0 = START.timestamp()
     n_min = days * MIN_PER_DAY
-    trips = _trips(rng, days, t0)
+    trip_list = _trips(rng, days, t0)
+    if not trips:
+        trip_list = []
     incidents: list[Incident] = []
     if incident:
+        if days - incident_h / 24 - 0.5 <= first_incident_day:
+            raise ValueError(
+                f"{days} days leave no room for an incident of {incident_h} h after day {first_incident_day}"
+            )
         for _attempt in range(100):
             onset = t0 + rng.uniform(first_incident_day, days - incident_h / 24 - 0.5) * 86400
             end = onset + incident_h * 3600
-            if not _busy([(t.start_ts, t.end_ts) for t in trips], onset, end, 86400):
+            if not _busy([(t.start_ts, t.end_ts) for t in trip_list], onset, end, 86400):
                 left_on = float(rng.choice([0.0, p.light_w, p.tv_w], p=[0.5, 0.25, 0.25]))
                 incidents.append(Incident(float(onset), float(end), left_on))
                 break
@@ -177,7 +192,7 @@ def simulate_household(
     power_w += p.fridge_w * ((phase % 1.0) < p.fridge_duty)
 
     away = np.zeros(n_min, dtype=bool)
-    for t in trips:
+    for t in trip_list:
         away[int((t.start_ts - t0) // 60) : int((t.end_ts - t0) // 60)] = True
     stopped = np.zeros(n_min, dtype=bool)
     for inc in incidents:
@@ -206,12 +221,13 @@ def simulate_household(
         w1 = w0 + int(awake_h * 60)
         # out of the flat: errands, sometimes a whole day with family
         out: list[tuple[int, int]] = []
+        errand_max_min = 180.0 if p.mobile else 120.0
         if rng.random() < p.outing_prob:
-            s = rng.integers(w0 + 60, max(w0 + 61, w1 - 180))
-            out.append((int(s), int(s + rng.uniform(45, 180))))
+            s = int(rng.integers(w0 + 60, max(w0 + 61, w1 - 180)))
+            out.append((s, s + int(rng.uniform(30, errand_max_min))))
         if rng.random() < p.outing_prob * 0.3:
-            s = rng.integers(w0 + 60, max(w0 + 61, w1 - 120))
-            out.append((int(s), int(s + rng.uniform(30, 120))))
+            s = int(rng.integers(w0 + 60, max(w0 + 61, w1 - 120)))
+            out.append((s, s + int(rng.uniform(30, errand_max_min))))
         if rng.random() < p.long_outing_prob:  # a whole day out, unannounced
             s = w0 + int(rng.uniform(1.5, 4) * 60)
             out.append((s, s + int(rng.uniform(5, 9) * 60)))
@@ -291,15 +307,15 @@ def simulate_household(
     ts = t0 + idx * 60.0 + jitter_s
     water = np.floor(water_cum_l[idx]) / 1000.0
     energy = np.floor(energy_cum[idx] * 100.0) / 100.0
-    for arr in (water, energy):
+    for arr in (water, energy) if missing else ():
         arr[rng.random(idx.size) < p.missing_frac] = np.nan
-        for d in np.nonzero(rng.random(days) < p.outage_prob)[0]:
-            s = int(d * MIN_PER_DAY / step_min + rng.integers(0, MIN_PER_DAY // step_min))
-            arr[s : s + int(rng.uniform(2, 12) * 60 / step_min)] = np.nan
-    return SimHousehold(p, ts, water, energy, trips, incidents)
+        for od in np.nonzero(rng.random(days) < p.outage_prob)[0]:
+            o = int(od * MIN_PER_DAY // step_min) + int(rng.integers(0, MIN_PER_DAY // step_min))
+            arr[o : o + int(rng.uniform(2, 12) * 60 / step_min)] = np.nan
+    return SimHousehold(p, ts, water, energy, trip_list, incidents)
 
 
-def households_config(sims: list[SimHousehold]) -> list[dict[str, object]]:
+def households_config(sims: list[SimHousehold]) -> list[dict[str, Any]]:
     """The ``households:`` section for simulated households (declared trips become away periods)."""
     out = []
     for s in sims:

@@ -16,9 +16,9 @@ from collections import deque
 from edge_agent.anomaly.standby import quantile
 
 TAIL_Q = 0.8
-PRIOR_U = 6.0
+PRIOR_U = 10.0
 """Prior 80th percentile of daily maximum silence scores (nats): an ordinary night plus a late morning."""
-PRIOR_BETA = 2.0
+PRIOR_BETA = 3.0
 """Prior mean excess over it (nats): wide, so cold-start thresholds are cautious."""
 PRIOR_DAYS = 14.0
 PRIOR_EXCESSES = 4.0

@@ -1,0 +1,142 @@
+"""A household scored end to end on simulated meters: incidents, no data vs no use, away, leak, spike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_agent.anomaly.simulate import START, SimHousehold, households_config, simulate_household
+from edge_agent.events.model import Phase, Severity
+
+from .conftest import add_water_flow, feed, make_scorer, readings_of
+
+DAY = 86400.0
+T0 = START.timestamp()
+
+
+def quiet_sim(seed: int = 11, days: int = 30) -> SimHousehold:
+    """A household with no incident, no trip and no lost polls (the tests add their own)."""
+    return simulate_household("hh-1", seed, days, incident=False, missing=False, trips=False)
+
+
+def stop_using(sim: SimHousehold, t0: float, t1: float) -> None:
+    """Nobody uses anything between t0 and t1: water stands still, power stays at standby + fridge."""
+    p = sim.profile
+    base_w = p.standby_w + p.fridge_w * p.fridge_duty
+    inside = (sim.ts >= t0) & (sim.ts < t1)
+    after = sim.ts >= t1
+    for arr, per_s in ((sim.water_m3, 0.0), (sim.energy_kwh, base_w / 3.6e6)):
+        i0 = int(np.argmax(inside))
+        start_val = arr[i0 - 1]
+        new_inside = start_val + per_s * (sim.ts[inside] - sim.ts[i0 - 1])
+        shift = arr[after][0] - (start_val + per_s * (sim.ts[after][0] - sim.ts[i0 - 1]))
+        arr[inside] = np.floor(new_inside * 100) / 100 if per_s else new_inside
+        arr[after] -= shift - (0.05 if per_s else 0.0)  # the counter resumes a little higher
+
+
+def test_an_incident_raises_an_alarm_that_explains_itself_and_ends_when_life_resumes() -> None:
+    sim = simulate_household("hh-1", 3, 40, first_incident_day=25, missing=False, trips=False)
+    inc = sim.incidents[0]
+    run = make_scorer([sim])
+    feed(run, readings_of(sim))
+    alarms = [e for e in run.of("inactivity", min_severity=Severity.ALARM) if e.ts >= inc.onset_ts]
+    assert alarms, "the incident was missed"
+    first = alarms[0]
+    assert inc.onset_ts < first.ts < inc.onset_ts + DAY
+    body = first.body
+    assert {"last_activity", "silent_h", "score", "p_silence", "expected_active_slots", "thresholds"} <= set(
+        body
+    )
+    assert body["score"] >= body["thresholds"]["alarm"]
+    assert body["p_silence"] < 1e-3
+    same = [e for e in run.of("inactivity") if e.incident == first.incident]
+    assert same[0].phase is Phase.START and same[-1].phase is Phase.END
+    assert same[-1].body["why"] == "activity resumed"
+    assert inc.end_ts <= same[-1].ts < inc.end_ts + DAY
+
+
+def test_lost_polls_are_no_data_not_inactivity() -> None:
+    sim = quiet_sim()
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 20 * 3600
+    gap = (sim.ts >= t0) & (sim.ts < t1)
+    sim.water_m3[gap] = np.nan
+    sim.energy_kwh[gap] = np.nan
+    run = make_scorer([sim])
+    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    inactive = [e for e in run.of("inactivity", min_severity=Severity.ALARM) if e.ts >= t0]
+    assert inactive == []
+    offline = run.of("meter_offline")
+    starts = [e for e in offline if e.phase is Phase.START and e.ts >= t0]
+    assert {e.body["meter"] for e in starts} == {sim.water_meter, sim.elec_meter}
+    assert starts[0].ts == pytest.approx(t0 + 2 * 3600, abs=1800)
+    ends = [e for e in offline if e.phase is Phase.END and e.ts >= t1]
+    assert {e.incident for e in ends} == {e.incident for e in starts}
+
+
+def test_the_same_hours_without_any_use_do_raise_an_alarm() -> None:
+    sim = quiet_sim()
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    stop_using(sim, t0, t1)
+    run = make_scorer([sim])
+    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    alarms = [e for e in run.of("inactivity", min_severity=Severity.ALARM) if t0 <= e.ts <= t1]
+    assert alarms
+    assert any(e.ts > t0 + 5 * 3600 for e in alarms)  # what the run-time away test must suppress
+    assert run.of("meter_offline", Phase.START) == []
+
+
+def test_declared_away_period_suppresses_the_alarm() -> None:
+    sim = quiet_sim()
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    stop_using(sim, t0, t1)
+    hh = households_config([sim])
+    hh[0]["away"] = [{"from": "2026-01-26T07:30:00", "until": "2026-01-26T23:00:00"}]
+    assert START.day + 21 == 26
+    run = make_scorer([sim], households=hh)
+    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    assert [e for e in run.of("inactivity", min_severity=Severity.NOTICE) if t0 <= e.ts <= t1] == []
+
+
+def test_away_set_at_run_time_suppresses_and_ends_an_open_incident() -> None:
+    sim = quiet_sim()
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    stop_using(sim, t0, t1)
+    run = make_scorer([sim])
+    feed(run, readings_of(sim, upto_ts=t0 + 5 * 3600))
+    opened = [e for e in run.of("inactivity") if e.ts >= t0]
+    run.scorer.handle_away_command({"household": "hh-1", "until": t1 + 3600})
+    feed(run, readings_of(sim, start_ts=t0 + 5 * 3600, upto_ts=T0 + 23 * DAY))
+    later = [e for e in run.of("inactivity") if e.ts >= t0 + 5 * 3600 and e.ts <= t1]
+    assert all(e.phase is Phase.END for e in later)
+    if opened:  # a notice was already open: the away period closes it, with the reason
+        assert later and later[0].body["why"] == "away period began"
+    with pytest.raises(ValueError):
+        run.scorer.handle_away_command({"household": "nobody", "until": t1})
+
+
+def test_a_leak_starts_through_the_night_and_ends_when_fixed() -> None:
+    sim = quiet_sim(days=16)
+    leak_from, leak_until = T0 + 10 * DAY + 14 * 3600, T0 + 12 * DAY + 10 * 3600
+    add_water_flow(sim, leak_from, leak_until, litres_per_h=6.0)
+    run = make_scorer([sim])
+    feed(run, readings_of(sim))
+    leaks = run.of("leak")
+    assert leaks and leaks[0].phase is Phase.START and leaks[-1].phase is Phase.END
+    start, end = leaks[0], leaks[-1]
+    assert leak_from < start.ts <= T0 + 11 * DAY + 5 * 3600  # by the end of the first night
+    assert start.body["min_flow_l_h"] >= 5
+    assert leak_until <= end.ts <= leak_until + 3 * 3600
+    assert all(e.ts >= leak_from for e in leaks)
+
+
+def test_a_days_use_far_above_the_baseline_is_a_spike() -> None:
+    sim = quiet_sim(days=24)
+    day = T0 + 20 * DAY
+    add_water_flow(sim, day + 10 * 3600, day + 12 * 3600, litres_per_h=900.0)  # 1.8 m3 in two hours
+    run = make_scorer([sim])
+    feed(run, readings_of(sim))
+    spikes = [e for e in run.of("consumption_spike") if e.body["quantity"] == "water_l"]
+    assert [e.phase for e in spikes] == [Phase.START, Phase.END]
+    assert day + 10 * 3600 < spikes[0].ts <= day + 12.5 * 3600
+    assert spikes[1].ts == pytest.approx(day + DAY, abs=1800)
+    assert spikes[1].body["day_total"] > 1800 > spikes[1].body["threshold"]
