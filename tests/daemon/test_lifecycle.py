@@ -105,22 +105,26 @@ def test_sighup_with_bad_config_keeps_running_config(tmp_path: Path, listener: N
     cfg = write_config(tmp_path)
     proc = start_agent(cfg, tmp_path / "state", listener.path)
     try:
-        listener.wait_for("READY=1")
+        listener.wait_for("READY=1", timeout_s=60)
         good = cfg.read_text()
         cfg.write_text(good + "cameras:\n  - id: c1\n    urll: x.mp4\n")
         proc.send_signal(signal.SIGHUP)
-        listener.wait_for("RELOADING=1")
+        listener.wait_for("RELOADING=1", timeout_s=60)
         # the watchdog must keep being fed with the old config
-        listener.wait_for("WATCHDOG=1", count=listener.count("WATCHDOG=1") + 3)
+        listener.wait_for("WATCHDOG=1", count=listener.count("WATCHDOG=1") + 3, timeout_s=60)
         assert proc.poll() is None, "a bad config on reload must not stop the agent"
 
         cfg.write_text(good.replace("log_level: info", "log_level: debug"))
-        listener.messages.clear()
+        reloads, readies = listener.count("RELOADING=1"), listener.count("READY=1")
         proc.send_signal(signal.SIGHUP)
-        listener.wait_for("RELOADING=1")
-        listener.wait_for("READY=1")
+        listener.wait_for("RELOADING=1", count=reloads + 1, timeout_s=60)
+        listener.wait_for("READY=1", count=readies + 1, timeout_s=60)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+    except (AssertionError, TimeoutError):
+        proc.kill()
+        print(proc.communicate()[1])  # shown by pytest on failure
+        raise
     finally:
         if proc.poll() is None:
             proc.kill()
