@@ -124,6 +124,7 @@ def test_broker_outage_every_event_arrives_late_ones_flagged(broker_factory, tmp
         for i in range(100):
             path.emit(new_event("test_burst", "s", time.time(), body={"i": i}))
         sub.wait_events(100)
+        wait_until(lambda: path.service.outbox.depth() == 0, what="first 100 acknowledged")
         b.stop()
         wait_until(lambda: not path.service.publisher.state.connected, what="disconnect noticed")
         for i in range(100, 300):
