@@ -92,6 +92,8 @@ class PublisherState:
     next_attempt_mono: float | None = None
     started: bool = False
     alive: bool = True
+    commands_ready: bool = False
+    """The broker acknowledged our subscription to the command topic (on this connection)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -210,6 +212,7 @@ class MqttPublisher:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _status_payload(self, state: str) -> bytes:
@@ -352,6 +355,7 @@ class MqttPublisher:
         st = self.state
         st.connected = False
         st.conn_gen = -1
+        st.commands_ready = False
         metrics.MQTT_CONNECTED.set(0)
         if client is not None:
             self._close(client)
@@ -412,6 +416,14 @@ class MqttPublisher:
             self.state.published += 1
             metrics.EVENTS_PUBLISHED.inc()
         self._acked.append(seq)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[ReasonCode], properties: Any
+    ) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("broker refused the command subscription %s: %s", self.cmd_topic, failed[0])
+        self.state.commands_ready = not failed
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if self.commands is None or msg.retain:

@@ -97,8 +97,7 @@ def test_ping_over_the_broker(broker, tmp_path: Path) -> None:
     platform.connect("127.0.0.1", broker.port)
     platform.loop_start()
     try:
-        wait_until(lambda: path.service.publisher.state.connected, what="connected")
-        time.sleep(0.2)  # let the agent's SUBSCRIBE reach the broker
+        wait_until(lambda: path.service.publisher.state.commands_ready, what="SUBACK for the command topic")
         now = time.time()
         platform.publish(
             "test/gw-test/cmd/ping", make_command(KEY, "ping", {}, now, "p1"), qos=1
