@@ -38,6 +38,9 @@ class LatestSlot:
         self._lock = threading.Lock()
         self.overwritten = 0
         """Frames replaced before anyone took them (skipped by the analysis)."""
+        self.wanted_from = 0.0
+        """Monotonic time from which the analysis wants a new frame (set by the analysis, read by the
+        reader): before it, the reader only grabs (decodes) frames and skips the colour conversion and copy."""
 
     def put(self, frame: Frame) -> None:
         with self._lock:

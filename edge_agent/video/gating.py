@@ -55,6 +55,11 @@ class MotionGate:
         self._mask = watch_mask
         self._ref: np.ndarray | None = None
         self._last_detect: float | None = None
+        self._force_next = False
+
+    def request_detection(self) -> None:
+        """Detect on the next frame whatever moved (a new object needs a second look to be confirmed)."""
+        self._force_next = True
 
     def check(self, image: np.ndarray, now: float) -> GateResult:
         grey = small_grey(image, self.cfg.width_px)
@@ -75,7 +80,8 @@ class MotionGate:
             return GateResult(GateDecision.SKIP, motion_frac, global_frac, grey)
         cv2.accumulateWeighted(grey.astype(np.float32), self._ref, self.LEARN_RATE)
         due = self._last_detect is None or now - self._last_detect >= self.cfg.force_detect_s
-        if motion_frac >= self.cfg.min_area_frac or due:
+        if motion_frac >= self.cfg.min_area_frac or due or self._force_next:
             self._last_detect = now
+            self._force_next = False
             return GateResult(GateDecision.DETECT, motion_frac, global_frac, grey)
         return GateResult(GateDecision.HOLD, motion_frac, global_frac, grey)

@@ -65,6 +65,7 @@ class CameraAnalysis:
         self.zones = [Zone.from_config(z, vcfg.grace_s, vcfg.update_s) for z in cam.zones]
         self.label_occ = {label: occ for occ, labels in vcfg.occupation_kinds.items() for label in labels}
         self.tracker = Tracker(vcfg.tracker)
+        self._watched = {c for z in self.zones for c in z.classes}
         self.rules = OccupationRules(cam.id, self._emit)
         self.gate_: MotionGate | None = None
         self.static: StaticObjectFinder | None = None
@@ -122,6 +123,11 @@ class CameraAnalysis:
         if dets is not None:
             dets = suppress_cross_class([d for d in dets if d.score >= self.vcfg.min_score])
             tracks = self.tracker.update(dets, now)
+            if self.gate_ is not None and any(
+                t.hits < self.vcfg.tracker.min_hits and t.last_seen >= now and t.label in self._watched
+                for t in self.tracker.tracks
+            ):
+                self.gate_.request_detection()
         else:
             self.tracker.hold(now)
             tracks = self.tracker.visible(now)

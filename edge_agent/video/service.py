@@ -136,6 +136,7 @@ class VideoService:
                 continue
             worked = True
             c.next_due = max(c.next_due + 1.0 / c.cfg.analysis_fps, now)
+            c.slot.wanted_from = c.next_due
             c.analysed += 1
             c.times.append(now)
             dropped = c.slot.overwritten - c.dropped_seen

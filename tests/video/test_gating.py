@@ -51,3 +51,12 @@ def test_lights_switching_skips_frame_then_settles() -> None:
         g.check(np.clip(scene(2).astype(int) + 80, 0, 255).astype(np.uint8), 1.0).decision
         == GateDecision.HOLD
     )
+
+
+def test_requested_detection_runs_on_the_next_still_frame() -> None:
+    g = MotionGate(MotionConfig(force_detect_s=100.0))
+    g.check(scene(), 0.0)
+    assert g.check(scene(1), 0.5).decision == GateDecision.HOLD
+    g.request_detection()
+    assert g.check(scene(2), 1.0).decision == GateDecision.DETECT
+    assert g.check(scene(3), 1.5).decision == GateDecision.HOLD  # once
