@@ -34,6 +34,8 @@ class Parts:
 
     services: list[Service] = field(default_factory=list)
     emit: EventSink | None = None
+    commands: Any = None
+    """The remote-command registry of the event path (edge_agent.events.commands.CommandRegistry)."""
 
     def start(self) -> None:
         for s in self.services:
@@ -93,7 +95,7 @@ def build_parts(
     video = build_video_service(cfg, emit, clock, state_dir)
     if video is not None:
         services.append(video)
-    return Parts(services=services, emit=emit)
+    return Parts(services=services, emit=emit, commands=path.commands)
 
 
 class Daemon:
@@ -141,6 +143,17 @@ class Daemon:
         self._stop.set()
         self._wake.set()
 
+    def _register_commands(self) -> None:
+        """Remote ``reload`` (signed, see docs/events.md): the same as SIGHUP."""
+        if self.parts.commands is None:
+            return
+
+        def reload(args: object) -> dict[str, object]:
+            self.request_reload()
+            return {"reloading": True}
+
+        self.parts.commands.register("reload", reload)
+
     def request_reload(self) -> None:
         self._reload.set()
         self._wake.set()
@@ -151,6 +164,7 @@ class Daemon:
         cfg = self.loaded.config
         start_metrics_server(cfg.metrics, self.loaded.sha256)
         self.parts = build_parts(self.loaded, self.clock, self.event_tap)
+        self._register_commands()
         self.parts.start()
         summary = self._summary(self.parts.health())
         self.notifier.ready(summary)
@@ -195,6 +209,7 @@ class Daemon:
         self.parts.stop(self.STOP_TIMEOUT_S)
         self.loaded = new
         self.parts = build_parts(new, self.clock, self.event_tap)
+        self._register_commands()
         self.parts.start()
         self.notifier.ready(self._summary(self.parts.health()))
 
