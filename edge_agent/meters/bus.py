@@ -83,12 +83,12 @@ class MeterState:
     faults: Counter[str] = field(default_factory=Counter)
 
 
-def make_transport(cfg: BusConfig, port: str | None = None) -> Transport:
-    if cfg.host is not None and port is None:
+def make_transport(cfg: BusConfig) -> Transport:
+    if cfg.host is not None:
         host, _, p = cfg.host.rpartition(":")
         return TcpTransport(host, int(p))
     return SerialTransport(
-        port or cfg.port or "", cfg.effective_baud, cfg.effective_parity, cfg.bytesize, cfg.stopbits
+        cfg.port or "", cfg.effective_baud, cfg.effective_parity, cfg.bytesize, cfg.stopbits
     )
 
 
@@ -96,7 +96,7 @@ def default_inter_frame_s(cfg: BusConfig) -> float:
     """3.5 character times at the bus's settings (Modbus RTU's rule; also a safe gap for DL/T 645)."""
     if cfg.inter_frame_ms is not None:
         return cfg.inter_frame_ms / 1000.0
-    if cfg.host is not None and not cfg.simulate:
+    if cfg.host is not None:
         return 0.0
     parity_bits = 0 if cfg.effective_parity == "N" else 1
     return max(0.00175, 3.5 * (1 + cfg.bytesize + parity_bits + cfg.stopbits) / cfg.effective_baud)
@@ -112,9 +112,10 @@ class BusOwner:
         on_result: ResultSink,
         *,
         port: str | None = None,
+        host: str | None = None,
         period_s: dict[str, float] | None = None,
     ) -> None:
-        """``port`` overrides the configured device (a simulator's pty); ``period_s`` gives each
+        """``port``/``host`` override the configured device (a simulator's pty or loopback port); ``period_s`` gives each
         group's poll period, used for the default time budget and the backoff of dead meters."""
         self.cfg = cfg
         self.id = cfg.id
@@ -137,14 +138,17 @@ class BusOwner:
         self._reopen_at = 0.0
         self.port_error: str | None = None
 
+        if port is not None or host is not None:
+            cfg = cfg.model_copy(update={"port": port, "host": host})
+            self.cfg = cfg
         self.modbus = cfg.protocol_family == "modbus"
         self.transport: Transport | None = None
         self.client: object | None = None
         link: FrameLink | None = None
         if self.modbus:
-            self.client = self._make_modbus_client(port)
+            self.client = self._make_modbus_client()
         else:
-            self.transport = make_transport(cfg, port)
+            self.transport = make_transport(cfg)
             link = FrameLink(self.transport, default_inter_frame_s(cfg), self.faults)
         self.link = link
         self.readers: dict[str, MeterReader] = {}
@@ -156,15 +160,15 @@ class BusOwner:
             self.states[m.id] = MeterState()
 
     # -- the port ------------------------------------------------------------------------------------
-    def _make_modbus_client(self, port: str | None) -> object:
+    def _make_modbus_client(self) -> object:
         from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 
         timeout_s = self.cfg.timeout_ms / 1000.0
-        if self.cfg.host is not None and port is None:
+        if self.cfg.host is not None:
             host, _, p = self.cfg.host.rpartition(":")
             return ModbusTcpClient(host, port=int(p), timeout=timeout_s, retries=0)
         return ModbusSerialClient(
-            port or self.cfg.port or "",
+            self.cfg.port or "",
             baudrate=self.cfg.effective_baud,
             parity=self.cfg.effective_parity,
             bytesize=self.cfg.bytesize,

@@ -72,7 +72,9 @@ class Block:
     def value_of(self, reg: RegisterConfig, regs: list[int]) -> float:
         at = reg.address - self.start
         raw = decode_value(regs[at : at + WORDS[reg.type]], reg.type, reg.order)
-        return raw * reg.scale + reg.offset
+        if reg.type == "f32":
+            raw = float(f"{raw:.7g}")  # a float32 has ~7 significant digits; the rest is noise
+        return round(raw * reg.scale + reg.offset, 9)
 
 
 def plan_blocks(registers: list[RegisterConfig], max_gap: int, max_block: int) -> list[Block]:
