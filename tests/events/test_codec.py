@@ -128,3 +128,21 @@ def test_event_line_for_terminals_and_helper_for_other_tests() -> None:
     assert json.loads(line)["kind"] == "inactivity" and "\n" not in line
     assert assert_valid_emitted(ev)["src"] == "hh-7"
     assert encode_wire({"a": 1}, "json") == b'{"a":1}'
+
+
+def test_the_examples_in_the_docs_are_valid() -> None:
+    """docs/events.md shows real payloads: they must pass the schema, and asyncapi.yaml must point at it."""
+    import re
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "events.md").read_text()
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
+    events = [b for b in blocks if "kind" in b]
+    assert events, "no example event in docs/events.md"
+    for wire in events:
+        assert_valid_event(wire)
+    api = yaml.safe_load((REPO / "docs" / "asyncapi.yaml").read_text())
+    assert api["components"]["messages"]["event"]["payload"]["$ref"] == "event.schema.json"
