@@ -1,9 +1,9 @@
 """Detector speed against its limit (raw ``session.run``), and its quality on hand-labelled pictures.
 
 The limit is the shipped model's bare onnxruntime inference on this machine, measured in the same run.
-The detector's full rate (resize, normalise, infer, decode, NMS, map back) should reach 0.9 of it. Rounds
-of raw and full passes over the same real street frames alternate, and the median round counts, so a
-noisy neighbour hurts both sides alike. Also: 1 and 2 intra-op threads, and 4 frames in one batch.
+The detector's full rate (resize, normalise, infer, decode, NMS, map back) should reach 0.9 of it. Raw
+and full runs alternate frame by frame over the same real street frames and the median of the rounds
+counts, so a noisy neighbour hurts both sides alike. Also: 1 and 2 intra-op threads, 4 frames per batch.
 
     .venv/bin/python bench/detect.py                 # speed table
     .venv/bin/python bench/detect.py --json          # raw_infer_per_s, detector_per_s, detector_vs_raw, ...
@@ -57,29 +57,41 @@ def street_frames(n: int) -> list[np.ndarray]:
     return frames
 
 
-def timed(fn, items: list) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    for item in items:
-        fn(item)
-    return time.perf_counter() - start
-
-
 def measure(det: Detector, frames: list[np.ndarray], rounds: int) -> dict[str, float]:
+    """Raw and full runs alternate frame by frame, so load from other processes hits both alike."""
     spec = det.manifest.input
     tensors = [to_tensor([fit(f, spec)[0]], spec) for f in frames]
     groups = [frames[i : i + 4] for i in range(0, len(frames) - 3, 4)]
     tensors4 = [to_tensor([fit(f, spec)[0] for f in g], spec) for g in groups]
+    clock = time.perf_counter
     raw, full, raw4, full4 = [], [], [], []
     for _ in range(rounds):
-        raw.append(len(tensors) / timed(det.session.run, tensors))
-        full.append(len(frames) / timed(det.detect, frames))
-        raw4.append(timed(det.session.run, tensors4) / (4 * len(groups)) * 1000)
-        full4.append(timed(det.detect_batch, groups) / (4 * len(groups)) * 1000)
+        t_raw = t_full = 0.0
+        for frame, tensor in zip(frames, tensors, strict=True):
+            t0 = clock()
+            det.session.run(tensor)
+            t1 = clock()
+            det.detect(frame)
+            t2 = clock()
+            t_raw, t_full = t_raw + (t1 - t0), t_full + (t2 - t1)
+        raw.append(len(frames) / t_raw)
+        full.append(len(frames) / t_full)
+        t_raw = t_full = 0.0
+        for group, tensor in zip(groups, tensors4, strict=True):
+            t0 = clock()
+            det.session.run(tensor)
+            t1 = clock()
+            det.detect_batch(group)
+            t2 = clock()
+            t_raw, t_full = t_raw + (t1 - t0), t_full + (t2 - t1)
+        raw4.append(t_raw / (4 * len(groups)) * 1000)
+        full4.append(t_full / (4 * len(groups)) * 1000)
     r, d = statistics.median(raw), statistics.median(full)
+    ratio = statistics.median(f / rr for f, rr in zip(full, raw, strict=True))
     return {
         "raw_infer_per_s": round(r, 2),
         "detector_per_s": round(d, 2),
-        "detector_vs_raw": round(d / r, 3),
+        "detector_vs_raw": round(ratio, 3),
         "raw_ms": round(1000 / r, 2),
         "detector_ms": round(1000 / d, 2),
         "raw_batched4_per_frame_ms": round(statistics.median(raw4), 2),
