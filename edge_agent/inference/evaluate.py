@@ -32,7 +32,7 @@ class Score:
     missed: int = 0  # objects (not hard) not matched
     found_hard: int = 0
     false: int = 0  # detections matching no object with their label
-    confused: int = 0  # of the false ones: on an object, with one of its "near" labels
+    confused: int = 0  # of the false ones: on an object with its label or a "near" one (duplicate, mix-up)
     absurd: list[Detection] = field(default_factory=list)  # false, and on no object at all or not near
     matched_iou: list[float] = field(default_factory=list)  # IoU of each match (box accuracy)
     matched_score: list[float] = field(default_factory=list)  # score of each match
