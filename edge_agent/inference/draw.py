@@ -28,8 +28,9 @@ def draw_detections(frame_bgr: np.ndarray, detections: list[Detection]) -> np.nd
         text = f"{d.label} {d.score:.2f}"
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         y = p1[1] - 2 if p1[1] - th - base - 2 >= 0 else p1[1] + th + base + 2
-        cv2.rectangle(out, (p1[0], y - th - base), (p1[0] + tw + 2, y + 1), c, -1)
+        x = max(0, min(p1[0], out.shape[1] - tw - 2))  # keep the label inside the picture
+        cv2.rectangle(out, (x, y - th - base), (x + tw + 2, y + 1), c, -1)
         cv2.putText(
-            out, text, (p1[0] + 1, y - base + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA
+            out, text, (x + 1, y - base + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA
         )
     return out
