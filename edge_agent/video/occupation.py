@@ -22,7 +22,8 @@ NBox = tuple[float, float, float, float]
 """A box in normalised [0,1] image coordinates (x1, y1, x2, y2)."""
 
 MAX_BOXES = 3
-"""Boxes carried in an event body: keeps a start event small (the uplink aims at <= 256 bytes)."""
+"""Boxes carried in an event body: keeps a start event small (the uplink aims at <= 256 bytes).
+In the body a box is ``[x, y, w, h]`` normalised (docs/events.md); inside, ``(x1, y1, x2, y2)``."""
 
 EVENT_ROAD = "road_occupation"
 EVENT_UNKNOWN = "unknown_object"
@@ -159,7 +160,7 @@ class OccupationRules:
             "occ": inc.occ,
             "classes": sorted(inc.classes),
             "count": inc.count,
-            "boxes": [[_r(v) for v in b] for b in inc.boxes],
+            "boxes": [[_r(b[0]), _r(b[1]), _r(b[2] - b[0]), _r(b[3] - b[1])] for b in inc.boxes],
             "conf": round(inc.conf, 2),
             "duration_s": round(max(0.0, now - inc.dwell_start), 1),
         }

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_agent.config.video import CameraConfig, VideoConfig
-from edge_agent.events.model import Event, EventSink, Phase, new_event
+from edge_agent.events.model import Event, EventSink, Phase, Severity, new_event
 from edge_agent.inference.detection import Detection
 from edge_agent.video.frames import Frame
 from edge_agent.video.gating import GateDecision, GateResult, MotionGate, small_grey
@@ -169,12 +169,13 @@ class CameraAnalysis:
         snap = self.vcfg.snapshots
         if snap.enabled and event.phase == Phase.START and self._frame is not None:
             persons = [t.box for t in self.tracker.tracks if t.label == "person"]
-            boxes = event.body.get("boxes", [])
+            boxes = [(x, y, x + w, y + h) for x, y, w, h in event.body.get("boxes", [])]
             jpeg = snapshot_jpeg(self._frame.image, boxes, persons, snap)
             s = new_event(
                 "snapshot",
                 self.cam.id,
                 event.ts,
+                severity=Severity.DEBUG,  # dropped first when the outbox is full
                 body={"inc": event.incident, "jpeg_b64": base64.b64encode(jpeg).decode("ascii")},
                 incident=event.incident,
             )

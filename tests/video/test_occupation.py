@@ -29,7 +29,11 @@ def test_start_after_dwell_update_and_end_after_grace() -> None:
     assert [e.phase for e in out.events] == [Phase.START, Phase.UPDATE, Phase.END]  # update at 30 s
     start, *_, end = out.events
     assert start.ts == 1_700_000_010.0  # dwell reached at 10 s
-    assert start.body["zone"] == "lane" and start.body["count"] == 1 and start.body["boxes"] == [list(CAR)]
+    assert (
+        start.body["zone"] == "lane"
+        and start.body["count"] == 1
+        and start.body["boxes"] == [[0.5, 0.5, 0.1, 0.1]]
+    )  # x, y, w, h
     assert start.body["duration_s"] == 10.0
     assert end.body["duration_s"] == 49.5 and end.body["reason"] == "absent"
     assert end.ts == 1_700_000_049.5  # last seen, not when the grace ran out

@@ -49,8 +49,8 @@ def test_parked_van_gives_exactly_one_incident(street: tuple[Path, ReplayResult]
     start = next(e for e in events if e["phase"] == "start" and e["body"]["zone"] == "van-bay")
     assert start["ts"] == pytest.approx(START + 10.0, abs=1.0)  # dwell_s 10 from the first frames
     assert start["body"]["occ"] == "vehicle" and set(start["body"]["classes"]) <= {"car", "truck", "bus"}
-    x1, _y1, x2, y2 = start["body"]["boxes"][0]
-    assert 0.8 < (x1 + x2) / 2 < 0.95 and y2 < 0.24  # the van, top right
+    x, y, w, h = start["body"]["boxes"][0]  # normalised x, y, w, h (docs/events.md)
+    assert 0.8 < x + w / 2 < 0.95 and y + h < 0.24  # the van, top right
     end = next(e for e in events if e["phase"] == "end")
     assert end["body"]["reason"] == "clip_end"
     assert len(json.dumps(start["body"], separators=(",", ":"))) < 160
@@ -88,8 +88,8 @@ def test_goods_left_on_the_road_are_an_unknown_object(tmp_path: Path, detector) 
     start = next(e for e in events if e["body"]["zone"] == "pavement")
     assert start["kind"] == "unknown_object"
     assert START + 8 < start["ts"] < START + 25  # the boxes appear at 8 s
-    x1, _y1, _x2, y2 = start["body"]["boxes"][0]
-    assert abs(x1 - 0.10) < 0.03 and abs(y2 - 0.43) < 0.03  # where tools/make_media.py put them
+    x, y, _w, h = start["body"]["boxes"][0]
+    assert abs(x - 0.10) < 0.03 and abs(y + h - 0.43) < 0.03  # where tools/make_media.py put them
     assert incidents(events, "van-bay") == {}  # parked before the clip began: part of the scene
 
 
@@ -192,3 +192,15 @@ def test_blur_boxes_hides_detail_only_inside() -> None:
 
     assert detail(out, person) < 0.2 * detail(img, person)
     assert np.array_equal(out[:150], img[:150])  # the rest untouched
+
+
+def test_start_event_on_the_wire_is_compact(street: tuple[Path, ReplayResult]) -> None:
+    """The body is small and survives the event path's own codec unchanged."""
+    from edge_agent.events.codec import encode_event
+
+    _, res = street
+    start = next(e for e in res.events if e.kind == "road_occupation" and e.phase.value == "start")
+    body = json.dumps(start.body, separators=(",", ":"))
+    assert len(body) <= 150, body  # one object, a 7-character zone id: about 130 bytes
+    wire = json.loads(encode_event(start, seq=123456, gateway="gw-0042"))
+    assert wire["body"] == start.body and wire["inc"] and wire["kind"] == "road_occupation"
