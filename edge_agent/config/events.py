@@ -98,6 +98,9 @@ class MqttConfig(StrictModel):
 class OutboxConfig(StrictModel):
     path: Path | None = Field(None, description="SQLite file; default STATE_DIR/outbox.sqlite.")
     max_events: int = Field(100_000, ge=100, description="Most events kept while the broker is away.")
+    max_mb: float = Field(
+        256.0, gt=0, description="Most disk space the stored events may take (snapshots are evicted first)."
+    )
     max_age_h: float = Field(
         24 * 14, gt=0, description="Events older than this are dropped (and counted in outbox_overflow)."
     )

@@ -33,6 +33,10 @@ from edge_agent.events.model import Event, Phase, Severity, new_event
 log = logging.getLogger(__name__)
 
 OVERFLOW_KIND = "outbox_overflow"
+EVICT_FIRST_KINDS = frozenset({"snapshot"})
+"""Bulky and illustrative: evicted before anything else, whatever severity the emitter gave them."""
+NOTICE_BYTES = 400
+"""Room kept for an overflow notice when evicting by bytes."""
 PLAUSIBLE_EPOCH_S = 1_577_836_800.0
 """2020-01-01: rows stored while the gateway clock was unset (no RTC, no NTP yet) never expire by age,
 so the clock jumping forward at NTP sync cannot wipe the outbox."""
@@ -48,11 +52,23 @@ CREATE TABLE IF NOT EXISTS events (
     stored_at REAL NOT NULL,
     session INTEGER NOT NULL,
     conn INTEGER NOT NULL,
-    record BLOB NOT NULL
+    record BLOB NOT NULL,
+    rank INTEGER NOT NULL,
+    size INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_sev ON events (sev, seq);
+CREATE INDEX IF NOT EXISTS events_by_rank ON events (rank, seq);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+_Row = tuple[int, str, str, str, int, float, float, int, int, bytes, int, int]
+"""seq, id, kind, src, sev, ts, stored_at, session, conn, record, rank, size"""
+_INSERT = "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def eviction_rank(kind: str, sev: int) -> int:
+    """Lower goes first when the outbox is full: snapshots, then by severity (debug first)."""
+    return 0 if kind in EVICT_FIRST_KINDS else int(sev) + 1
 
 
 class OutboxError(RuntimeError):
@@ -122,6 +138,7 @@ class Outbox:
         *,
         max_events: int = 100_000,
         max_age_s: float = 14 * 86400.0,
+        max_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "full",
         clock: Clock | None = None,
     ) -> None:
@@ -129,6 +146,7 @@ class Outbox:
         self.gateway_id = gateway_id
         self.max_events = max_events
         self.max_age_s = max_age_s
+        self.max_bytes = max_bytes
         self.clock = clock or SystemClock()
         if synchronous not in ("full", "normal"):
             raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
@@ -162,6 +180,7 @@ class Outbox:
         self._db.execute("PRAGMA busy_timeout=5000")  # an operator's sqlite3 shell must not fail an emit
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._migrate()
         self._db.executescript(_SCHEMA)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -169,7 +188,28 @@ class Outbox:
             self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'session'")
             self.session = int(self._scalar("SELECT value FROM meta WHERE key = 'session'"))
             self._db.execute("COMMIT")
-            self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))
+            self._resync()
+
+    def _migrate(self) -> None:
+        """Bring an outbox written by an earlier version up to this schema (columns rank and size)."""
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(events)")}
+        if not cols or {"rank", "size"} <= cols:
+            return
+        log.info("outbox %s: adding eviction rank and size columns", self.path)
+        self._db.execute("BEGIN IMMEDIATE")
+        self._db.execute("ALTER TABLE events ADD COLUMN rank INTEGER NOT NULL DEFAULT 0")
+        self._db.execute("ALTER TABLE events ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
+        self._db.execute(
+            "UPDATE events SET size = length(record),"
+            " rank = CASE WHEN kind IN ('snapshot') THEN 0 ELSE sev + 1 END"
+        )
+        self._db.execute("DROP INDEX IF EXISTS events_by_sev")
+        self._db.execute("COMMIT")
+
+    def _resync(self) -> None:
+        """Recount rows and bytes from the table (at open, after a failed write, once a minute)."""
+        count, size = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events").fetchone()
+        self._depth, self._bytes = int(count), int(size)
 
     def _scalar(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         row = self._db.execute(sql, args).fetchone()
@@ -206,6 +246,33 @@ class Outbox:
         assert item.seq is not None
         return item.seq
 
+    def _row(
+        self,
+        seq: int,
+        id_: str,
+        kind: str,
+        src: str,
+        sev: int,
+        ts: float,
+        now: float,
+        conn: int,
+        record: bytes,
+    ) -> _Row:
+        return (
+            seq,
+            id_,
+            kind,
+            src,
+            sev,
+            ts,
+            now,
+            self.session,
+            conn,
+            record,
+            eviction_rank(kind, sev),
+            len(record),
+        )
+
     def _next_seq(self) -> int:
         """Inside a write transaction: the next seq, read from SQLite so that two handles never collide."""
         return int(self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'") or 0) + 1
@@ -216,7 +283,7 @@ class Outbox:
         try:
             self._db.execute("BEGIN IMMEDIATE")
             seq = self._next_seq()
-            rows = []
+            rows: list[_Row] = []
             for item in batch:
                 ev = item.event
                 try:
@@ -225,30 +292,20 @@ class Outbox:
                     item.error = exc
                     continue
                 rows.append(
-                    (
-                        seq,
-                        ev.id,
-                        ev.kind,
-                        ev.source,
-                        int(ev.severity),
-                        ev.ts,
-                        now,
-                        self.session,
-                        item.conn,
-                        record,
-                    )
+                    self._row(seq, ev.id, ev.kind, ev.source, int(ev.severity), ev.ts, now, item.conn, record)
                 )
                 item.seq = seq
                 seq += 1
-            self._db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany(_INSERT, rows)
             self._depth += len(rows)
-            if self._depth > self.max_events:
+            self._bytes += sum(r[-1] for r in rows)
+            if self._depth > self.max_events or self._bytes > self.max_bytes:
                 self._evict_for_size(now)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
             with contextlib.suppress(sqlite3.Error):
-                self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))
+                self._resync()
             for item in batch:
                 if item.error is None:
                     item.seq, item.error = None, exc
@@ -266,32 +323,47 @@ class Outbox:
         return self._scalar("SELECT 1 FROM events WHERE seq = ?", (seq,)) is not None
 
     def _evict_for_size(self, now: float) -> None:
-        """Inside a transaction: drop the oldest lowest-severity rows (never overflow notices) and record it."""
-        excess = self._depth - self.max_events + (0 if self._overflow_updatable() else 1)
-        victims = self._db.execute(
-            "SELECT seq, sev, ts FROM events WHERE kind != ? ORDER BY sev, seq LIMIT ?",
-            (OVERFLOW_KIND, excess),
-        ).fetchall()
+        """Inside a transaction: drop the lowest-rank oldest rows until both bounds hold (never overflow
+        notices), and record it."""
+        new_notice = not self._overflow_updatable()
+        excess_n = self._depth - self.max_events + (1 if new_notice else 0)
+        excess_b = self._bytes - self.max_bytes + (NOTICE_BYTES if new_notice else 0)
+        victims = []
+        cur = self._db.execute(
+            "SELECT seq, sev, ts, size FROM events WHERE kind != ? ORDER BY rank, seq", (OVERFLOW_KIND,)
+        )
+        for seq, sev, ts, size in cur:
+            if excess_n <= 0 and excess_b <= 0:
+                break
+            victims.append((seq, sev, ts, size))
+            excess_n -= 1
+            excess_b -= size
+        cur.close()
         self._delete_victims(victims, "size", now)
 
-    def _delete_victims(self, victims: list[tuple[int, int, float]], reason: str, now: float) -> None:
+    def _delete_victims(self, victims: list[tuple[int, int, float, int]], reason: str, now: float) -> None:
         if not victims:
             return
         self._db.executemany("DELETE FROM events WHERE seq = ?", [(v[0],) for v in victims])
         self._depth -= len(victims)
+        self._bytes -= sum(v[3] for v in victims)
         if not self._overflow_updatable():
             self._overflow = _Overflow()
         ov = self._overflow
         setattr(ov, reason, getattr(ov, reason) + len(victims))
         self.dropped_total[reason] += len(victims)
-        for _, sev, ts in victims:
+        for _, sev, ts, _size in victims:
             ov.by_sev[min(max(sev, 0), len(ov.by_sev) - 1)] += 1
             ov.first_ts = ts if ov.first_ts is None else min(ov.first_ts, ts)
             ov.last_ts = ts if ov.last_ts is None else max(ov.last_ts, ts)
         if ov.seq is not None and self._overflow_updatable():
             notice = new_event(OVERFLOW_KIND, self.gateway_id, now, severity=Severity.WARNING, body=ov.body())
             record = dumps_json(to_wire(notice, ov.seq, self.gateway_id))
-            self._db.execute("UPDATE events SET record = ? WHERE seq = ?", (record, ov.seq))
+            old = self._scalar("SELECT size FROM events WHERE seq = ?", (ov.seq,))
+            self._db.execute(
+                "UPDATE events SET record = ?, size = ? WHERE seq = ?", (record, len(record), ov.seq)
+            )
+            self._bytes += len(record) - int(old or 0)
         else:
             seq = self._next_seq()
             notice = new_event(
@@ -303,21 +375,11 @@ class Outbox:
                 body=ov.body(),
             )
             record = dumps_json(to_wire(notice, seq, self.gateway_id))
-            self._db.execute(
-                "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    seq,
-                    notice.id,
-                    OVERFLOW_KIND,
-                    self.gateway_id,
-                    int(Severity.WARNING),
-                    now,
-                    now,
-                    self.session,
-                    -1,
-                    record,
-                ),
+            row = self._row(
+                seq, notice.id, OVERFLOW_KIND, self.gateway_id, int(Severity.WARNING), now, now, -1, record
             )
+            self._db.execute(_INSERT, row)
+            self._bytes += len(record)
             self._depth += 1
             ov.seq = seq
         if ov.size + ov.age == len(victims):  # a new notice: say it once, not at every drop
@@ -339,11 +401,11 @@ class Outbox:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 victims = self._db.execute(
-                    "SELECT seq, sev, ts FROM events WHERE stored_at < ? AND stored_at >= ? AND kind != ?",
+                    "SELECT seq, sev, ts, size FROM events WHERE stored_at < ? AND stored_at >= ? AND kind != ?",
                     (cutoff, PLAUSIBLE_EPOCH_S, OVERFLOW_KIND),
                 ).fetchall()
                 self._delete_victims(victims, "age", now)
-                self._depth = int(self._scalar("SELECT COUNT(*) FROM events"))  # resync (cheap once a minute)
+                self._resync()
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._rollback()
@@ -390,8 +452,15 @@ class Outbox:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                cur = self._db.executemany("DELETE FROM events WHERE seq = ?", [(s,) for s in seqs])
-                deleted = max(cur.rowcount, 0)
+                deleted = freed = 0
+                for i in range(0, len(seqs), 500):  # stay under SQLite's bound-parameter limit
+                    chunk = seqs[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    n, size = self._db.execute(
+                        f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events WHERE seq IN ({marks})", chunk
+                    ).fetchone()
+                    self._db.execute(f"DELETE FROM events WHERE seq IN ({marks})", chunk)
+                    deleted, freed = deleted + int(n), freed + int(size)
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._rollback()
@@ -400,6 +469,7 @@ class Outbox:
                 )
                 return 0
             self._depth -= deleted
+            self._bytes -= freed
         return deleted
 
     # observation -----------------------------------------------------------------------------------

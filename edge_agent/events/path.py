@@ -122,6 +122,7 @@ def build_event_path(cfg: AgentConfig, state_dir: Path, clock: Clock, config_sha
         cfg.gateway.id,
         max_events=ob.max_events,
         max_age_s=ob.max_age_h * 3600.0,
+        max_bytes=int(ob.max_mb * 1024 * 1024),
         synchronous=ob.synchronous,
         clock=clock,
     )

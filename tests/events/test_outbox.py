@@ -205,3 +205,54 @@ def test_two_handles_on_one_file_never_reuse_a_seq(tmp_path: Path) -> None:
     assert seqs == [1, 2, 3, 4]
     a.close()
     b.close()
+
+
+def test_byte_bound_evicts_snapshots_first(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.sqlite", "gw", max_bytes=35_000)  # room for 3 of the 7 snapshots
+    jpeg_b64 = "A" * 10_000
+    for i in range(4):  # snapshots emitted at INFO still go before DEBUG telemetry: they are bulky
+        ob.append(
+            new_event(
+                "snapshot",
+                "cam",
+                T0 + i,
+                severity=Severity.INFO,
+                body={"inc": "X", "jpeg_b64": jpeg_b64, "i": i},
+            )
+        )
+    for i in range(4, 24):
+        ob.append(_ev(i, Severity.DEBUG))
+    for i in range(3):
+        ob.append(
+            new_event("snapshot", "cam", T0 + 30 + i, body={"inc": "Y", "jpeg_b64": jpeg_b64, "i": 30 + i})
+        )
+    rows = ob.take(1000)
+    total = sum(len(r.record) for r in rows)
+    assert total <= 35_000
+    kinds = [(r.kind, json.loads(r.record)["body"].get("i")) for r in rows]
+    assert [i for k, i in kinds if k == "test_burst"] == list(range(4, 24))  # small events all kept
+    assert [i for k, i in kinds if k == "snapshot"] == [30, 31, 32]  # oldest snapshots went first
+    (notice,) = [r for r in rows if r.kind == OVERFLOW_KIND]
+    assert json.loads(notice.record)["body"]["dropped"] == 4
+    ob.close()
+    assert Outbox(tmp_path / "o.sqlite", "gw")._bytes == total  # the byte count is rebuilt at open
+
+
+def test_outbox_from_an_earlier_schema_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, kind TEXT NOT NULL,"
+        " src TEXT NOT NULL, sev INTEGER NOT NULL, ts REAL NOT NULL, stored_at REAL NOT NULL,"
+        " session INTEGER NOT NULL, conn INTEGER NOT NULL, record BLOB NOT NULL);"
+        "CREATE INDEX events_by_sev ON events (sev, seq);"
+        "INSERT INTO events VALUES (7, 'x', 'leak', 's', 3, 1.0, 1.0, 1, -1, X'7B7D');"
+    )
+    con.commit()
+    con.close()
+    ob = Outbox(db, "gw")
+    assert ob.depth() == 1 and ob._bytes == 2
+    assert ob.append(_ev(1)) == 8
+    ob.close()
