@@ -33,8 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from edge_agent.config import EX_CONFIG
+    from edge_agent.inference.errors import ModelError
+
     try:
         return int(args.func(args) or 0)
+    except ModelError as exc:  # a bad model or manifest is a config error, whichever command loads it
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_CONFIG
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -68,3 +68,28 @@ def test_console_script_runs(sources: dict[str, Path]) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "giraffe" in proc.stdout and "zebra" in proc.stdout
+
+
+def test_daemon_refuses_a_bad_model_with_exit_78(
+    sources: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`edge-agent run` with a camera and a manifest whose sha256 is wrong: a config error, not a crash."""
+    models = tmp_path / "models"
+    models.mkdir()
+    m = (REPO / "models" / "nanodet-m.yaml").read_text(encoding="utf-8")
+    (models / "swapped.yaml").write_text(
+        m.replace("file: nanodet-m.onnx", f"file: {REPO / 'models' / 'nanodet-m.onnx'}").replace(
+            "sha256: ", "sha256: 0000000000000000000000000000000000000000000000000000000000000000\n#"
+        ),
+        encoding="utf-8",
+    )
+    cfg = tmp_path / "agent.yaml"
+    cfg.write_text(
+        f"gateway: {{id: gw-test, state_dir: {tmp_path / 'state'}}}\n"
+        f"detector: {{model: swapped, models_dir: models}}\n"
+        f"cameras:\n  - id: cam1\n    url: {sources['vtest']}\n",
+        encoding="utf-8",
+    )
+    assert main(["run", "-c", str(cfg), "--duration-s", "1"]) == 78
+    err = capsys.readouterr().err
+    assert "swapped.yaml" in err and "sha256" in err
