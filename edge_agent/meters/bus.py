@@ -399,7 +399,7 @@ class BusOwner:
         extra = state.failures - self.cfg.offline_after_failures
         if extra >= 0:
             period = self.period_s.get(reader.meter.group, self.cfg.poll_interval_s)
-            pause = min(self.cfg.backoff_max_s, period * (2**extra))
+            pause = min(self.cfg.backoff_max_s, period * (2 ** (extra + 1)))
             # Half a period early so the next scheduled cycle after the pause asks it again.
             state.next_try_mono = self.clock.monotonic() + pause - 0.5 * period
 

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from edge_agent.meters.framing import Extracted, GarbageError, NoReply, TruncatedFrame
+from edge_agent.meters.framing import Extracted, GarbageError, NoReply, TruncatedFrame, WrongAddress
 from edge_agent.meters.transport import Transport, sleep_until
 
 Extractor = Callable[[bytes], Extracted]
@@ -32,8 +32,16 @@ class FrameLink:
     def wire_time_s(self, n_bytes: int) -> float:
         return n_bytes * self.char_time_s
 
-    def transact(self, request: bytes, extract: Extractor, timeout_s: float) -> bytes:
-        """Send ``request``, return the first complete reply frame; raises a FrameError or LinkDown."""
+    def transact(
+        self,
+        request: bytes,
+        extract: Extractor,
+        timeout_s: float,
+        accept: Callable[[bytes], str | None] | None = None,
+    ) -> bytes:
+        """Send ``request``, return the first complete reply frame that ``accept`` takes (it returns None, or
+        why not: ``"wrong-address"``, ``"stale"`` for a late reply to an earlier question); raises a FrameError
+        or LinkDown. Refused frames are counted and skipped; if only those came, that is the fault."""
         sleep_until(self._quiet_until)
         late = self.transport.discard_input()
         if late:
@@ -42,13 +50,16 @@ class FrameLink:
             self.transport.write(request)
             # A pty or socket takes the bytes at once; a real line needs their wire time first.
             deadline = time.monotonic() + self.wire_time_s(len(request)) + timeout_s
-            return self._receive(extract, deadline)
+            return self._receive(extract, deadline, accept)
         finally:
             self._quiet_until = time.monotonic() + self.inter_frame_s
 
-    def _receive(self, extract: Extractor, deadline: float) -> bytes:
+    def _receive(
+        self, extract: Extractor, deadline: float, accept: Callable[[bytes], str | None] | None
+    ) -> bytes:
         buf = b""
         noise = 0
+        strays: list[str] = []
         started = False
         while True:
             remaining = deadline - time.monotonic()
@@ -68,9 +79,17 @@ class FrameLink:
             if found.error is not None:
                 raise found.error
             if found.frame is not None:
-                return found.frame
+                why = None if accept is None else accept(found.frame)
+                if why is None:
+                    return found.frame
+                strays.append(why)
+                self.faults[f"skipped_{why}"] += 1
             buf = buf[found.consumed :]
             started = found.need_more
+        if "wrong-address" in strays:
+            raise WrongAddress(f"{len(strays)} frame(s) from another address, none from the addressed meter")
+        if strays:
+            raise NoReply(f"only late replies to earlier requests ({len(strays)})")
         if noise:
             raise GarbageError(f"only noise came back ({noise} bytes)")
         raise NoReply("no reply")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from edge_agent.config.meters import BusConfig, MeterConfig, ProfileConfig
 from edge_agent.meters import cjt188, dlt645
+from edge_agent.meters.bcd import address_to_wire
 from edge_agent.meters.framing import FrameError, UnexpectedReply, WrongAddress
 from edge_agent.meters.link import FrameLink
 from edge_agent.meters.modbus_map import WORDS, Block, plan_blocks, raw_rollover
@@ -66,6 +67,19 @@ def _check_address(got: str, want: str) -> None:
 
 def dlt645_steps(meter: MeterConfig, profile: ProfileConfig, link: FrameLink) -> list[Step]:
     address = dlt645.parse_address(meter.address)
+    wire = address_to_wire(address, dlt645.ADDRESS_BYTES)
+
+    def answers(di: int) -> Callable[[bytes], str | None]:
+        """A frame from this meter answering this DI (or an error reply); else why not."""
+        want = bytes((b + 0x33) & 0xFF for b in dlt645.di_bytes(di))
+
+        def check(f: bytes) -> str | None:
+            if f[1:7] != wire:
+                return "wrong-address"
+            return None if f[8] & dlt645.ERROR or f[10:14] == want else "stale"
+
+        return check
+
     dis = [dlt645.parse_di(d) for d in profile.dis] or list(dlt645.DEFAULT_DIS)
     steps = []
     for di in dis:
@@ -73,7 +87,7 @@ def dlt645_steps(meter: MeterConfig, profile: ProfileConfig, link: FrameLink) ->
 
         def run(timeout_s: float, di: int = di) -> dict[str, float]:
             frame = dlt645.decode_frame(
-                link.transact(dlt645.build_read(address, di), dlt645.extract, timeout_s)
+                link.transact(dlt645.build_read(address, di), dlt645.extract, timeout_s, answers(di))
             )
             _check_address(frame.address, address)
             return dlt645.parse_read_reply(frame, di)
@@ -88,12 +102,17 @@ def dlt645_steps(meter: MeterConfig, profile: ProfileConfig, link: FrameLink) ->
 
 def cjt188_steps(meter: MeterConfig, profile: ProfileConfig, link: FrameLink) -> list[Step]:
     address = cjt188.parse_address(meter.address)
+    wire = address_to_wire(address, cjt188.ADDRESS_BYTES)
+
+    def from_meter(frame: bytes) -> str | None:
+        return None if frame[2:9] == wire else "wrong-address"
+
     quantity = profile.quantity
     want_unit = unit_of(quantity).replace("kWh", "kWh")
 
     def run(timeout_s: float) -> dict[str, float]:
         request = cjt188.build_read(profile.meter_type, address, order=profile.di_order)
-        frame = cjt188.decode_frame(link.transact(request, cjt188.extract, timeout_s))
+        frame = cjt188.decode_frame(link.transact(request, cjt188.extract, timeout_s, from_meter))
         _check_address(frame.address, address)
         data = cjt188.parse_read_reply(frame)
         if want_unit and data.unit != want_unit:
