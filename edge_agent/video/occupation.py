@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from edge_agent.events.model import EventSink, Phase, Severity, new_event, uuid7
 from edge_agent.video.tracker import iou
@@ -119,6 +120,50 @@ class OccupationRules:
             elif present and now - inc.last_update >= update_s:
                 inc.last_update = now
                 self._send(inc, Phase.UPDATE, now, ts)
+
+    def save(self, now: float, ts: float) -> list[dict[str, Any]]:
+        """Open incidents as JSON-able dicts in wall time (to survive a restart or a config reload)."""
+        return [
+            {
+                "zone": i.zone,
+                "occ": i.occ,
+                "id": i.id,
+                "started_ts": i.started_ts,
+                "dwell_start_ts": ts - (now - i.dwell_start),
+                "last_present_ts": ts - (now - i.last_present),
+                "boxes": [list(b) for b in i.boxes],
+                "classes": sorted(i.classes),
+                "count": i.count,
+                "conf": i.conf,
+            }
+            for i in self.open.values()
+        ]
+
+    def restore(self, saved: list[dict[str, Any]], now: float, ts: float) -> int:
+        """Reopen saved incidents: the same id continues if the object is still there, else it ends after
+        the grace period as usual (no new start for a van that was parked before the restart)."""
+        n = 0
+        for d in saved:
+            try:
+                inc = Incident(
+                    id=str(d["id"]),
+                    camera=self.camera,
+                    zone=str(d["zone"]),
+                    occ=str(d["occ"]),
+                    dwell_start=now - (ts - float(d["dwell_start_ts"])),
+                    started_ts=float(d["started_ts"]),
+                    last_present=now - max(0.0, ts - float(d["last_present_ts"])),
+                    last_update=now,
+                    boxes=[(float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in d["boxes"]],
+                    classes=set(d["classes"]),
+                    count=int(d["count"]),
+                    conf=float(d["conf"]),
+                )
+            except (KeyError, TypeError, ValueError, IndexError):
+                continue  # a damaged entry: that incident will start again if still there
+            self.open.setdefault((inc.zone, inc.occ), inc)
+            n += 1
+        return n
 
     def close_all(self, now: float, ts: float, reason: str) -> None:
         """End every open incident (the clip ended, the zone config went away)."""

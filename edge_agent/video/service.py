@@ -8,7 +8,9 @@ only thread that touches a camera's analysis state.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,8 +56,11 @@ class CameraRuntime:
 class VideoService:
     name = "video"
 
-    def __init__(self, cams: list[CameraRuntime], detector: BatchDetector, clock: Clock) -> None:
+    def __init__(
+        self, cams: list[CameraRuntime], detector: BatchDetector, clock: Clock, state_path: Path | None = None
+    ) -> None:
         self.cams = cams
+        self.state_path = state_path
         self.detector = detector
         self.clock = clock
         self._stop = threading.Event()
@@ -69,6 +74,7 @@ class VideoService:
 
     def start(self) -> None:
         self._stop.clear()
+        self.restore_incidents()
         for c in self.cams:
             c.reader.start()
         self._worker = threading.Thread(target=self._run, name="video-analysis", daemon=True)
@@ -82,6 +88,41 @@ class VideoService:
             c.reader.stop(max(0.05, deadline - time.monotonic()))
         if self._worker is not None:
             self._worker.join(max(0.05, deadline - time.monotonic()))
+            if self._worker.is_alive():
+                log.warning("video analysis still busy at stop; open incidents not saved")
+                return
+        self.save_incidents()
+
+    def save_incidents(self) -> None:
+        """Write open incidents so a restart or reload continues them instead of starting new ones."""
+        if self.state_path is None:
+            return
+        now, ts = self.clock.monotonic(), self.clock.now()
+        state = {"saved_ts": ts, "cameras": {c.cfg.id: c.analysis.rules.save(now, ts) for c in self.cams}}
+        tmp = self.state_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(tmp, self.state_path)
+        except OSError as exc:
+            log.warning("cannot save open incidents to %s: %s", self.state_path, exc)
+
+    def restore_incidents(self) -> None:
+        if self.state_path is None or not self.state_path.exists():
+            return
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+            saved = dict(state["cameras"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable %s: %s", self.state_path, exc)
+            return
+        # Used once: after a crash (no save) an old file must not revive incidents already ended.
+        self.state_path.unlink(missing_ok=True)
+        now, ts = self.clock.monotonic(), self.clock.now()
+        for c in self.cams:
+            items = saved.get(c.cfg.id)
+            if isinstance(items, list) and items:
+                n = c.analysis.rules.restore(items, now, ts)
+                log.info("camera %s: continuing %d open incident(s)", c.cfg.id, n)
 
     def health(self) -> Health:
         now = time.monotonic()
@@ -166,7 +207,7 @@ class VideoService:
             m.DETECT_FPS.set(len(self.detect_times) / span if span > 0 else 0.0)
             for (c, frame, gate), dets in zip(todo, results, strict=True):
                 c.detected += 1
-                m.FRAMES.labels(c.cfg.id, "detected").inc()
+                m.FRAMES.labels(c.cfg.id, "detect").inc()
                 c.analysis.analyse(frame, gate, dets)
         return worked
 
@@ -202,4 +243,4 @@ def build_video_service(
             stall_s=v.stall_s,
         )
         cams.append(CameraRuntime(cam, slot, status, reader, CameraAnalysis(cam, v, emit)))
-    return VideoService(cams, detector, clock)
+    return VideoService(cams, detector, clock, state_dir / "video-incidents.json")

@@ -91,3 +91,36 @@ def test_start_event_body_is_small() -> None:
     body = json.dumps(out.events[0].body, separators=(",", ":"))
     assert len(out.events[0].body["boxes"]) == 3 and out.events[0].body["count"] == 5
     assert len(body) < 200, body
+
+
+def test_saved_incident_continues_after_restart_and_ends_if_gone() -> None:
+    out = Collect()
+    rules = OccupationRules("cam", out)
+    for k in range(30):  # started at 10 s
+        rules.observe({("lane", "vehicle"): [car(k)]}, WATCH, k * 0.5, 1000 + k * 0.5)
+    saved = rules.save(14.5, 1014.5)
+    (inc_id,) = {e.incident for e in out.events}
+
+    # Restarted 3 s later (a reload): the van is still there with a new track id and no dwell yet.
+    again = Collect()
+    r2 = OccupationRules("cam", again)
+    assert r2.restore(saved, 0.0, 1017.5) == 1
+    for k in range(60):
+        r2.observe({("lane", "vehicle"): [car(k, key=1)]}, WATCH, k * 0.5, 1017.5 + k * 0.5)
+    assert [e.phase for e in again.events] == [Phase.UPDATE]  # no new start
+    assert again.events[0].incident == inc_id
+    assert (
+        again.events[0].body["duration_s"] == 37.5
+    )  # at 1037.5, still since 1000: the restart is not a new dwell
+
+    # Restarted 100 s later and the van is gone: the same incident ends, back-dated to when last seen.
+    gone = Collect()
+    r3 = OccupationRules("cam", gone)
+    r3.restore(saved, 0.0, 1114.5)
+    r3.observe({}, WATCH, 0.0, 1114.5)
+    assert [(e.phase, e.incident, e.ts) for e in gone.events] == [(Phase.END, inc_id, 1014.5)]
+
+
+def test_damaged_saved_entries_are_skipped() -> None:
+    rules = OccupationRules("cam", Collect())
+    assert rules.restore([{"zone": "lane"}, {"id": 1, "boxes": "x"}], 0.0, 0.0) == 0

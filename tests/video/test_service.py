@@ -168,3 +168,35 @@ def test_http_mjpeg_camera(tmp_path: Path, detector) -> None:  # type: ignore[no
     finally:
         svc.stop(1.0)
         server.stop()
+
+
+def test_open_incidents_survive_a_service_rebuild(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    """What a config reload or restart does: stop (save), build anew, start (restore once)."""
+    cfg = parse_config(config(str(MEDIA / "street-parked-van.mp4"), tmp_path))
+    svc = build_video_service(cfg, Collect(), SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    rules = svc.cams[0].analysis.rules
+    rules.restore(
+        [
+            {
+                "zone": "van-bay",
+                "occ": "vehicle",
+                "id": "inc-1",
+                "started_ts": time.time() - 60,
+                "dwell_start_ts": time.time() - 70,
+                "last_present_ts": time.time(),
+                "boxes": [[0.85, 0.08, 0.94, 0.17]],
+                "classes": ["truck"],
+                "count": 1,
+                "conf": 0.5,
+            }
+        ],
+        SystemClock().monotonic(),
+        time.time(),
+    )
+    svc.save_incidents()
+    again = build_video_service(cfg, Collect(), SystemClock(), tmp_path, detector=detector)
+    assert again is not None
+    again.restore_incidents()
+    assert [i.id for i in again.cams[0].analysis.rules.open.values()] == ["inc-1"]
+    assert not (tmp_path / "video-incidents.json").exists()  # used once
