@@ -135,6 +135,8 @@ class Household:
         self.day_seen_slots = 0
         self.hour_l = 0.0
         self.hour_cov_s = 0.0
+        self.hour_wet_slots = 0
+        self.hour_seen_slots = 0
         # data presence per meter
         self.last_ok_ts: dict[str, float] = {m: now for m in (self.water_meter, self.elec_meter) if m}
         self.offline: dict[str, str] = {}
@@ -221,7 +223,7 @@ class Household:
         acc = self.slots.pop(k, None) or SlotAcc()
         half = 0.5 * self.slot_s
         water_seen = self.water is not None and (acc.water_cov_s >= half or acc.water_l >= 0.5 * self.res_l)
-        water_act = water_seen and acc.water_l >= 0.5 * self.res_l
+        water_act = water_seen and acc.water_l >= self._draw_l()
         power: float | None = None
         if acc.energy_cov_s >= half:
             power = acc.energy_kwh * 3.6e6 / acc.energy_cov_s
@@ -241,9 +243,15 @@ class Household:
         if self.water is not None:
             self.hour_l += acc.water_l
             self.hour_cov_s += min(acc.water_cov_s, self.slot_s)
+            self.hour_seen_slots += water_seen
+            self.hour_wet_slots += water_act
             if end % 3600 == 0:
-                self._signal(self.leak.observe_hour(end - 3600, lh.hour, self.hour_l, self.hour_cov_s / 3600))
+                wet = self.hour_wet_slots / self.hour_seen_slots if self.hour_seen_slots else 0.0
+                self._signal(
+                    self.leak.observe_hour(end - 3600, lh.hour, self.hour_l, self.hour_cov_s / 3600, wet)
+                )
                 self.hour_l = self.hour_cov_s = 0.0
+                self.hour_wet_slots = self.hour_seen_slots = 0
         self._signal(self.spikes["water_l"].add(acc.water_l, acc.water_cov_s, end, self.day_start_ts))
         self._signal(self.spikes["energy_kwh"].add(acc.energy_kwh, acc.energy_cov_s, end, self.day_start_ts))
 
@@ -275,6 +283,13 @@ class Household:
         self.silent_slots += 1
         self.day_max = max(self.day_max, self.score)
         self._judge(end)
+
+    def _draw_l(self) -> float:
+        """Litres in a slot that count as someone drawing water: any increment, or, while a leak is
+        open, clearly more than the leak's own steady flow (a leak must not hide a silent person)."""
+        if self.leak.open_id is None:
+            return 0.5 * self.res_l
+        return 1.5 * self.leak.run_min_l_h * self.slot_s / 3600 + self.res_l
 
     def _learn(self, view: str, how: int, active: bool) -> None:
         c = self.day_counts.get((view, how))

@@ -3,8 +3,9 @@
 People draw water in bursts and sleep at night, so an hour without any draw comes along within a day; a
 dripping tap or a running cistern never gives one. A leak starts when hourly flow has stayed at or above
 ``min_flow_l_h`` for ``leak_hours`` consecutive hours, or through the whole night window (where ordinary
-use is rarest, so the evidence comes soonest), and ends with the first hour below it. Hours without data
-neither extend nor break a run.
+use is rarest, so the evidence comes soonest), and ends with the first hour below it. At night the flow
+must also be steady: three in four of each hour's slots show some flow (a restless sleeper's flush once
+an hour fills one slot in four; a leak fills them all). Hours without data neither extend nor break a run.
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ class LeakDetector:
     night_end_h: int
     run_hours: int = 0
     run_night_hours: int = 0
+    run_night_steady: bool = True
     run_start_ts: float | None = None
     run_min_l_h: float = 0.0
     run_litres: float = 0.0
     open_id: str | None = None
 
     def observe_hour(
-        self, hour_start_ts: float, local_hour: int, litres: float, covered_frac: float
+        self, hour_start_ts: float, local_hour: int, litres: float, covered_frac: float, wet_frac: float = 1.0
     ) -> Signal | None:
+        """One closed hour: its water, the share of it with data, the share of its slots with any flow."""
         if covered_frac < 0.75:
             return None
         flow = litres / covered_frac
@@ -44,6 +47,7 @@ class LeakDetector:
                     self._evidence() | {"last_hour_l": round(flow, 1)},
                 )  # fmt: skip
             self.run_hours = self.run_night_hours = 0
+            self.run_night_steady = True
             self.run_start_ts, self.run_litres, self.open_id = None, 0.0, None
             return sig
         if self.run_start_ts is None:
@@ -53,8 +57,11 @@ class LeakDetector:
         self.run_min_l_h = min(self.run_min_l_h, flow)
         if self.night_start_h <= local_hour < self.night_end_h:
             self.run_night_hours += 1
+            self.run_night_steady = self.run_night_steady and wet_frac >= 0.75
         night_len = self.night_end_h - self.night_start_h
-        whole_night = local_hour == self.night_end_h - 1 and self.run_night_hours >= night_len
+        whole_night = (
+            local_hour == self.night_end_h - 1 and self.run_night_hours >= night_len and self.run_night_steady
+        )
         if self.open_id is None and (self.run_hours >= self.leak_hours or whole_night):
             self.open_id = f"leak-{int(self.run_start_ts)}"
             why = "flow through the whole night" if whole_night else f"flow for {self.run_hours} h"
@@ -83,4 +90,12 @@ class LeakDetector:
                 setattr(self, k, d[k])
 
 
-_LEAK_STATE = ("run_hours", "run_night_hours", "run_start_ts", "run_min_l_h", "run_litres", "open_id")
+_LEAK_STATE = (
+    "run_hours",
+    "run_night_hours",
+    "run_night_steady",
+    "run_start_ts",
+    "run_min_l_h",
+    "run_litres",
+    "open_id",
+)
