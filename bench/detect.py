@@ -3,7 +3,8 @@
 The limit is the shipped model's bare onnxruntime inference on this machine, measured in the same run.
 The detector's full rate (resize, normalise, infer, decode, NMS, map back) should reach 0.9 of it. Raw
 and full runs alternate frame by frame over the same real street frames and the median of the rounds
-counts, so a noisy neighbour hurts both sides alike. Also: 1 and 2 intra-op threads, 4 frames per batch.
+counts, so a noisy neighbour hurts both sides alike. Also: 1 and 2 intra-op threads, 4 frames per batch,
+and onnxruntime's default of spinning idle threads (the agent turns it off: detector.allow_spinning).
 
     .venv/bin/python bench/detect.py                 # speed table
     .venv/bin/python bench/detect.py --json          # raw_infer_per_s, detector_per_s, detector_vs_raw, ...
@@ -102,16 +103,20 @@ def measure(det: Detector, frames: list[np.ndarray], rounds: int) -> dict[str, f
 
 def speed(args: argparse.Namespace) -> dict[str, object]:
     frames = street_frames(args.frames)
-    by_threads: dict[int, dict[str, float]] = {}
+    by_threads: dict[str, dict[str, float]] = {}
     for n in args.threads:
         det = load_detector(DetectorConfig(intra_op_threads=n, warmup_runs=3))
-        by_threads[n] = measure(det, frames, args.rounds)
+        by_threads[str(n)] = measure(det, frames, args.rounds)
     main_n = max(args.threads)
-    out: dict[str, object] = dict(by_threads[main_n])
+    if not args.no_spin_row:  # what onnxruntime does by default: idle threads spin between runs
+        det = load_detector(DetectorConfig(intra_op_threads=main_n, warmup_runs=3, allow_spinning=True))
+        by_threads[f"{main_n}+spin"] = measure(det, frames, args.rounds)
+    out: dict[str, object] = dict(by_threads[str(main_n)])
     out.update(
         {
             "threads": main_n,
-            "by_threads": {str(k): v for k, v in by_threads.items()},
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "by_threads": by_threads,
             "goal_detector_vs_raw": GOAL,
             "frames": len(frames),
             "frame_size": f"{frames[0].shape[1]}x{frames[0].shape[0]}",
@@ -121,7 +126,8 @@ def speed(args: argparse.Namespace) -> dict[str, object]:
     )
     if not args.json:
         print(
-            f"model nanodet-m, {len(frames)} real frames {out['frame_size']}, median of {args.rounds} rounds"
+            f"model nanodet-m, {len(frames)} real frames {out['frame_size']}, median of {args.rounds} rounds, "
+            f"load average {out['load_average_1m']} on {os.cpu_count()} cores"
         )
         head = (
             f"{'threads':>7} {'raw inf/s':>10} {'detector/s':>11} {'det/raw':>8} {'goal':>5} "
@@ -244,6 +250,9 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=40, help="real frames per pass (default 40)")
     ap.add_argument("--rounds", type=int, default=5, help="alternating raw/full rounds; the median counts")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="intra-op thread counts")
+    ap.add_argument(
+        "--no-spin-row", action="store_true", help="skip the row with spinning onnxruntime threads"
+    )
     ap.add_argument(
         "--quality", action="store_true", help="also measure recall/precision on labelled pictures"
     )

@@ -30,6 +30,11 @@ class DetectorConfig(StrictModel):
     inter_op_threads: int = Field(
         0, ge=0, description="onnxruntime inter-op threads (0 = onnxruntime's choice)."
     )
+    allow_spinning: bool = Field(
+        False,
+        description="Let onnxruntime's idle threads spin between inferences: slightly faster on an idle box, "
+        "but they steal CPU from camera decoding and meters on a busy 2-4 core gateway (bench/detect.py).",
+    )
     score_threshold: float | None = Field(
         None, gt=0, lt=1, description="Minimum detection score; default: the model manifest's."
     )

@@ -157,7 +157,9 @@ def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detect
     base = models_dir or cfg.models_dir or DEFAULT_MODELS_DIR
     manifest_path = find_manifest(cfg.model, base)
     manifest, labels, onnx_path = load_manifest(manifest_path)
-    session = ModelSession(onnx_path, manifest, cfg.providers, cfg.intra_op_threads, cfg.inter_op_threads)
+    session = ModelSession(
+        onnx_path, manifest, cfg.providers, cfg.intra_op_threads, cfg.inter_op_threads, cfg.allow_spinning
+    )
     det = Detector(
         manifest,
         labels,

@@ -47,10 +47,14 @@ class ModelSession:
         providers: list[str],
         intra_op_threads: int = 0,
         inter_op_threads: int = 0,
+        allow_spinning: bool = False,
     ) -> None:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = intra_op_threads
         opts.inter_op_num_threads = inter_op_threads
+        spin = "1" if allow_spinning else "0"  # spinning idle threads starve camera decoding on small boxes
+        opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3  # onnxruntime's own warnings are noise on a gateway's log
         wanted = choose_providers(providers, ort.get_available_providers())

@@ -44,9 +44,12 @@ def refused(path: Path) -> str:
     return str(exc.value)
 
 
-def test_the_shipped_manifest_loads(tmp_path: Path) -> None:
-    det = load_detector(DetectorConfig(model=str(shipped(tmp_path))))
+def test_the_shipped_manifest_loads_with_the_configured_threads(tmp_path: Path) -> None:
+    det = load_detector(DetectorConfig(model=str(shipped(tmp_path)), intra_op_threads=1))
     assert det.input_size == (416, 416) and len(det.labels) == 80
+    opts = det.session.session.get_session_options()
+    assert opts.intra_op_num_threads == 1
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"  # the default: no spinning
 
 
 def test_wrong_input_size(tmp_path: Path) -> None:
