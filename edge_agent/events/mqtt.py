@@ -92,6 +92,8 @@ class PublisherState:
     next_attempt_mono: float | None = None
     started: bool = False
     alive: bool = True
+    loop_error: str = ""
+    """The last unexpected failure of the publisher loop (cleared by the next good turn)."""
     commands_ready: bool = False
     """The broker acknowledged our subscription to the command topic (on this connection)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -154,26 +156,36 @@ class MqttPublisher:
     def _run(self) -> None:
         last_gauges = last_expire = 0.0
         try:
-            self.outbox.expire()
             while not self._stop.is_set():
                 now = time.monotonic()
-                if self._client is None:
-                    self._try_connect(now)
-                else:
-                    self._serve()
+                try:
+                    self._turn(now, expire=now - last_expire >= EXPIRE_EVERY_S)
+                    if now - last_expire >= EXPIRE_EVERY_S:
+                        last_expire = now
+                    self.state.loop_error = ""
+                except Exception as exc:  # an unexpected failure must not end delivery for good
+                    if str(exc) != self.state.loop_error:
+                        log.exception("MQTT publisher: %s; retrying", exc)
+                    self.state.loop_error = str(exc) or type(exc).__name__
+                    if self._client is not None:
+                        self._connection_lost("publisher error")
+                    self._stop.wait(1.0)
                 if now - last_gauges >= GAUGES_EVERY_S:
                     last_gauges = now
-                    metrics.OUTBOX_DEPTH.set(self.outbox.depth())
-                    metrics.OUTBOX_OLDEST_AGE_S.set(self.outbox.oldest_age_s())
-                if now - last_expire >= EXPIRE_EVERY_S:
-                    last_expire = now
-                    self.outbox.expire()
-        except Exception:
-            log.exception("MQTT publisher failed")
-            self.state.alive = False
-            raise
+                    with contextlib.suppress(Exception):
+                        metrics.OUTBOX_DEPTH.set(self.outbox.depth())
+                        metrics.OUTBOX_OLDEST_AGE_S.set(self.outbox.oldest_age_s())
         finally:
+            self.state.alive = False
             self._shutdown()
+
+    def _turn(self, now: float, expire: bool) -> None:
+        if expire:
+            self.outbox.expire()
+        if self._client is None:
+            self._try_connect(now)
+        else:
+            self._serve()
 
     # connecting ------------------------------------------------------------------------------------
     def _make_props(self) -> dict[str, Properties | None]:

@@ -52,6 +52,7 @@ class EventService:
         self.outbox = outbox
         self.publisher = publisher
         self._store_error: str = ""
+        self._stopped = False
         self._rate_mark = (time.monotonic(), 0)
 
     def emit(self, event: Event) -> None:
@@ -71,6 +72,7 @@ class EventService:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Stop sending. The outbox stays open: an event emitted during shutdown is still stored (sent next run)."""
+        self._stopped = True
         self.publisher.stop(timeout_s)
 
     def details(self) -> dict[str, Any]:
@@ -109,7 +111,9 @@ class EventService:
         ok = True
         if self._store_error:
             ok, summary = False, f"cannot store events: {self._store_error}; {summary}"
-        if st.started and not st.alive:
+        if st.loop_error:
+            ok, summary = False, f"publisher failing: {st.loop_error}; {summary}"
+        if st.started and not st.alive and not self._stopped:
             ok, summary = False, f"publisher thread died; {summary}"
         return Health(ok, summary, d)
 

@@ -157,8 +157,13 @@ def test_broker_outage_every_event_arrives_late_ones_flagged(broker_factory, tmp
     assert firsts == sorted(firsts)  # in order across the outage
 
 
-def test_full_outbox_while_broker_down_keeps_alarms_and_reports_overflow(broker, tmp_path: Path) -> None:
-    sub = Subscriber(broker.port, persistent=False)
+def test_full_outbox_while_broker_down_keeps_alarms_and_reports_overflow(
+    broker_factory, tmp_path: Path
+) -> None:
+    broker = broker_factory(
+        ["persistence true", f"persistence_location {tmp_path}/", "max_queued_messages 100000"]
+    )
+    sub = Subscriber(broker.port, persistent=True, client_id="overflow-sub")  # its queue survives the restart
     broker.stop()  # the agent starts with no broker: events wait
     cfg = agent_config(tmp_path, broker.port, "outbox:\n  max_events: 100\n")
     path = build_event_path(cfg, tmp_path / "state", SystemClock(), "x")
