@@ -7,6 +7,7 @@ works on its own buffers and onnxruntime's ``run`` is thread-safe.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,19 @@ from edge_agent.inference.session import ModelSession
 
 log = logging.getLogger("edge_agent.inference")
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"  # a source checkout's models/
+
+
+def default_models_dir() -> Path:
+    """The checkout's models/, else where a system package puts them (the wheel does not carry models)."""
+    for d in (
+        DEFAULT_MODELS_DIR,
+        Path(sys.prefix) / "share" / "edge-agent" / "models",
+        Path("/usr/share/edge-agent/models"),
+    ):
+        if d.is_dir():
+            return d
+    return DEFAULT_MODELS_DIR
 
 
 class Detector:
@@ -154,7 +167,7 @@ def _check_outputs(m: ModelManifest, session: ModelSession, decoder: Decoder, nu
 
 def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detector:
     """Load, check and warm up the configured model. Raises ModelError on any manifest or model problem."""
-    base = models_dir or cfg.models_dir or DEFAULT_MODELS_DIR
+    base = models_dir or cfg.models_dir or default_models_dir()
     manifest_path = find_manifest(cfg.model, base)
     manifest, labels, onnx_path = load_manifest(manifest_path)
     session = ModelSession(
