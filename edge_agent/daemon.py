@@ -84,6 +84,7 @@ def build_parts(
     anomaly = build_anomaly_service(cfg, emit, clock, state_dir)
     if anomaly is not None:
         services.append(anomaly)
+        anomaly.register_commands(path.commands)  # remote `away` (signed, docs/anomaly.md)
 
     def on_reading(reading: Reading) -> None:
         if anomaly is not None:

@@ -8,8 +8,10 @@ three run the same code.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -147,22 +149,47 @@ class AnomalyScorer:
         with self._score_lock:
             hh.clear_away(self.clock.now())
 
-    def handle_away_command(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Handler for a remote ``away`` command: ``{"household": id, "from": ts, "until": ts}``
-        (epoch seconds; ``from`` defaults to now) or ``{"household": id, "clear": true}``."""
+    def handle_away_command(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Remote ``away`` command: ``{"household": id, "until": T}`` with optional ``"from": T`` (default
+        now), T as epoch seconds or ISO 8601 (no offset = anomaly.timezone); or ``{"household": id,
+        "clear": true}`` to end a run-time absence now. Raises ValueError with a message for the operator."""
         hid = str(args.get("household", ""))
         if hid not in self.households:
-            raise ValueError(f"unknown household {hid!r}")
+            raise ValueError(f"unknown household {hid!r} (known: {', '.join(sorted(self.households))})")
         if args.get("clear"):
             self.clear_away(hid)
             return {"household": hid, "away": "cleared"}
-        now = self.clock.now()
-        start = float(args.get("from", now))
-        until = float(args["until"]) if "until" in args else None
-        if until is None:
-            raise ValueError("away needs 'until' (epoch seconds) or 'clear': true")
+        if "until" not in args:
+            raise ValueError("away needs 'until' (epoch seconds or ISO 8601) or 'clear': true")
+        start = self._time_arg(args.get("from"), self.clock.now())
+        until = self._time_arg(args["until"], start)
         self.set_away(hid, start, until)
-        return {"household": hid, "away": [start, until]}
+        return {"household": hid, "away": [self.calendar.iso(start), self.calendar.iso(until)]}
+
+    def _time_arg(self, value: object, default: float) -> float:
+        if value is None:
+            return default
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return self.calendar.to_epoch(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+            except ValueError:
+                pass
+        raise ValueError(f"bad time {value!r}: epoch seconds or ISO 8601 expected")
+
+    def register_commands(self, registry: Any) -> None:
+        """Register the ``away`` handler in the event path's remote-command registry
+        (edge_agent.events.commands.CommandRegistry); it refuses bad arguments with a CommandError."""
+        from edge_agent.events.commands import CommandError
+
+        def away(args: Mapping[str, Any]) -> dict[str, Any]:
+            try:
+                return self.handle_away_command(args)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+
+        registry.register("away", away)
 
     # -------------------------------------------------------------------------------- service
     def start(self) -> None:
@@ -184,6 +211,10 @@ class AnomalyScorer:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+        try:
+            self.advance()  # score what the buses handed in before the last tick, then persist it
+        except Exception:
+            log.exception("anomaly: final scoring turn failed")
         with self._score_lock:
             self.save()
 
