@@ -219,10 +219,10 @@ class BusConfig(StrictModel):
         for m in self.meters:
             if m.group not in groups:
                 raise ValueError(f"meter {m.id}: unknown group {m.group!r} (known: {sorted(groups)})")
-            if isinstance(m.profile, str) and m.profile not in self.profiles:
-                if m.profile not in shipped_profile_names():
-                    known = sorted(set(self.profiles) | set(shipped_profile_names()))
-                    raise ValueError(f"meter {m.id}: unknown profile {m.profile!r} (known: {known})")
+            shipped = shipped_profile_names()
+            if isinstance(m.profile, str) and m.profile not in self.profiles and m.profile not in shipped:
+                known = sorted(set(self.profiles) | set(shipped))
+                raise ValueError(f"meter {m.id}: unknown profile {m.profile!r} (known: {known})")
             if m.protocol == "modbus" and m.profile is None:
                 raise ValueError(f"meter {m.id}: a modbus meter needs a profile (register map)")
         for name, p in self.profiles.items():

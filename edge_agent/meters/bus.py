@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from edge_agent.clock import Clock
 from edge_agent.config.meters import BusConfig
@@ -143,7 +144,7 @@ class BusOwner:
             self.cfg = cfg
         self.modbus = cfg.protocol_family == "modbus"
         self.transport: Transport | None = None
-        self.client: object | None = None
+        self.client: Any = None  # a pymodbus sync client (serial or TCP)
         link: FrameLink | None = None
         if self.modbus:
             self.client = self._make_modbus_client()
@@ -160,7 +161,7 @@ class BusOwner:
             self.states[m.id] = MeterState()
 
     # -- the port ------------------------------------------------------------------------------------
-    def _make_modbus_client(self) -> object:
+    def _make_modbus_client(self) -> Any:
         from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 
         timeout_s = self.cfg.timeout_ms / 1000.0
@@ -185,7 +186,7 @@ class BusOwner:
             return False
         try:
             if self.modbus:
-                if not self.client.connect():  # type: ignore[attr-defined]
+                if not self.client.connect():
                     raise LinkDown(f"cannot open {self.cfg.port or self.cfg.host}")
             else:
                 assert self.transport is not None
@@ -212,7 +213,7 @@ class BusOwner:
         log.warning("bus %s: %s; closing and reopening with backoff", self.id, reason)
         try:
             if self.modbus:
-                self.client.close()  # type: ignore[attr-defined]
+                self.client.close()
             elif self.transport is not None:
                 self.transport.close()
         finally:
@@ -233,7 +234,7 @@ class BusOwner:
         if self._open:
             self._open = False
             if self.modbus:
-                self.client.close()  # type: ignore[attr-defined]
+                self.client.close()
             elif self.transport is not None:
                 self.transport.close()
 
@@ -283,14 +284,15 @@ class BusOwner:
         ids = self.groups.get(group, [])
         order = [i for i in self._starved if i in ids] + [i for i in ids if i not in self._starved]
         self._starved = [i for i in self._starved if i not in ids]
-        results = []
+        results: list[PollResult] = []
         for meter_id in order:
             if self._stop.is_set():
                 break
             reader, state = self.readers[meter_id], self.states[meter_id]
             if self.clock.monotonic() < state.next_try_mono:
                 result = self._unasked(reader, "backoff")
-            elif time.monotonic() - started + reader.timeout_s > budget:
+            elif results and time.monotonic() - started + reader.timeout_s > budget:
+                # (the first meter of a cycle is always asked, so a budget below one timeout still polls)
                 self._starved.append(meter_id)
                 self.faults["budget"] += 1
                 result = self._unasked(reader, "budget")

@@ -82,8 +82,10 @@ class PollScheduler:
         log.warning("poll job %s: %s", event.job_id, what)
 
     def start(self) -> None:
+        # APScheduler logs every run at INFO: one line per poll per bus would drown the agent's log.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         now = dt.datetime.now(dt.timezone.utc)
-        for s, offset in zip(self.schedules, stagger_offsets(self.schedules)):
+        for s, offset in zip(self.schedules, stagger_offsets(self.schedules), strict=True):
             bus = self.buses[s.bus_id]
             trigger: IntervalTrigger | CronTrigger
             if s.cron is not None:

@@ -6,6 +6,7 @@ gone (USB adapter unplugged, TCP peer closed) so the owner can close it and reop
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import termios
@@ -72,10 +73,9 @@ class SerialTransport:
 
     def close(self) -> None:
         if self._ser is not None:
-            try:
+            # Closing a vanished device can fail in odd ways; it is closed either way.
+            with contextlib.suppress(Exception):
                 self._ser.close()
-            except Exception:  # closing a vanished device can fail in odd ways; it is closed either way
-                pass
             self._ser = None
 
     def _s(self) -> serial.Serial:

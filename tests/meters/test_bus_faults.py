@@ -63,7 +63,7 @@ def test_fault_gives_quality_and_count_and_healthy_meters_are_read(fault: str, p
 
 def test_error_reply_is_not_retried() -> None:
     # DI 02800002 (frequency) answered by the simulator; 0000FF00 is unknown to it -> error reply D1 02.
-    with rs485_line([SimDlt645Meter("000000000001")]) as (port, sim):
+    with rs485_line([SimDlt645Meter("000000000001")]) as (port, _sim):
         profile = {"protocol": "dlt645", "dis": ["00000000"]}
         cfg = bus_config(
             port, [{"id": "e", "protocol": "dlt645", "address": "1", "profile": profile}], parity="N"
@@ -120,7 +120,7 @@ def test_time_budget_skips_and_then_prioritises_starved_meters() -> None:
         {"id": f"m{i}", "protocol": "dlt645", "address": str(i), "profile": "dlt645-energy"}
         for i in range(1, 5)
     ]
-    with rs485_line(sims) as (port, sim):
+    with rs485_line(sims) as (port, _sim):
         # Budget 0.5 s, timeout 0.2 s, 1 retry: the silent meter eats most of the cycle.
         cfg = bus_config(port, meters, timeout_ms=200, retries=1, parity="N", cycle_budget_s=0.5)
         bus = make_bus(cfg)
@@ -138,7 +138,7 @@ def test_time_budget_skips_and_then_prioritises_starved_meters() -> None:
 
 
 def test_vanished_port_is_reopened_with_backoff() -> None:
-    with rs485_line([SimDlt645Meter("000000000001")]) as (port, sim):
+    with rs485_line([SimDlt645Meter("000000000001")]) as (port, _sim):
         cfg = bus_config(
             "/nonexistent/ttyUSB9",
             [{"id": "e", "protocol": "dlt645", "address": "1", "profile": "dlt645-energy"}],

@@ -8,6 +8,7 @@ implementation independent of the agent's decoding, run on its own asyncio loop 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -155,10 +156,8 @@ class ModbusSimulator:
             task = asyncio.create_task(self._server.serve_forever())
             await asyncio.sleep(0.2)  # let it bind/open before reporting ready
             self._ready.set()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
 
         try:
             loop.run_until_complete(serve())
