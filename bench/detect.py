@@ -184,8 +184,8 @@ def quality(args: argparse.Namespace) -> dict[str, object]:
                 total.add(score_image([d for d in dets[k] if d.score >= thr], objects))
         return total
 
-    def row(dets: dict[str, list[Detection]], thr: float) -> dict[str, float]:
-        s = score(dets, thr)
+    def row(dets: dict[str, list[Detection]], thr: float, prefix: str = "") -> dict[str, float]:
+        s = score(dets, thr, prefix)
         return {
             "found": s.found,
             "missed": s.missed,
@@ -197,7 +197,7 @@ def quality(args: argparse.Namespace) -> dict[str, object]:
             "precision": round(s.precision, 3),
             "mean_score": round(s.mean_score, 3),
             "mean_iou": round(s.mean_iou, 3),
-            "AP": round(score(dets, AP_FLOOR).average_precision(), 3),
+            "AP": round(score(dets, AP_FLOOR, prefix).average_precision(), 3),
         }
 
     def street(dets: dict[str, list[Detection]]) -> dict[str, float]:
@@ -212,6 +212,7 @@ def quality(args: argparse.Namespace) -> dict[str, object]:
 
     shipped = run(Detector(m, base.labels, base.session, score_threshold=AP_FLOOR))
     thresholds = {str(t): row(shipped, t) for t in (0.3, 0.35, 0.4, 0.45, 0.5)}
+    street_thresholds = {str(t): row(shipped, t, "vtest/") for t in (0.3, 0.35, 0.4, 0.45, 0.5)}
     variants = {}
     for name, inp, dec in VARIANTS:
         vm = m.model_copy(
@@ -230,6 +231,8 @@ def quality(args: argparse.Namespace) -> dict[str, object]:
         print("-" * len(head))
         for thr, r in thresholds.items():
             print(f"{'shipped, score >= ' + thr:<42}" + "".join(f"{r[c]:>11}" for c in cols))
+        for thr, r in street_thresholds.items():
+            print(f"{'street frames only, score >= ' + thr:<42}" + "".join(f"{r[c]:>11}" for c in cols))
         print(
             f"\ninput normalisation / decoding variants at score >= {m.score_threshold} (AP: threshold-free)"
         )
@@ -241,7 +244,13 @@ def quality(args: argparse.Namespace) -> dict[str, object]:
         print("-" * len(vhead))
         for name, r in variants.items():
             print(f"{name:<42}" + "".join(f"{r[c]:>11}" for c in vcols))
-    return {"pictures": len(truth), "objects": objects, "by_threshold": thresholds, "variants": variants}
+    return {
+        "pictures": len(truth),
+        "objects": objects,
+        "by_threshold": thresholds,
+        "street_by_threshold": street_thresholds,
+        "variants": variants,
+    }
 
 
 def main() -> int:
