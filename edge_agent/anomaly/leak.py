@@ -16,6 +16,9 @@ from edge_agent.events.model import Phase, Severity
 
 from .signals import Signal
 
+UPDATE_EVERY_H = 24
+"""An open leak is re-reported once a day (with the litres lost so far), not every hour."""
+
 
 @dataclass
 class LeakDetector:
@@ -68,7 +71,7 @@ class LeakDetector:
             return Signal(
                 "leak", Phase.START, end_ts, Severity.WARNING, self.open_id, self._evidence() | {"why": why}
             )
-        if self.open_id is not None and self.run_hours % 6 == 0:
+        if self.open_id is not None and self.run_hours % UPDATE_EVERY_H == 0:
             return Signal("leak", Phase.UPDATE, end_ts, Severity.WARNING, self.open_id, self._evidence())
         return None
 
