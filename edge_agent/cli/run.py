@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import edge_agent
 from edge_agent.cli.common import add_config_arg, load_or_exit
 from edge_agent.daemon import Daemon
+from edge_agent.events.codec import event_line
 from edge_agent.events.model import Event
 from edge_agent.logsetup import setup_logging
 
@@ -39,22 +40,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=demo, print_events=True)
 
 
-def print_event(event: Event) -> None:
-    line = {
-        "ts": round(event.ts, 3),
-        "kind": event.kind,
-        "src": event.source,
-        "phase": event.phase.value,
-        "sev": event.severity.name.lower(),
-        "body": event.body,
-    }
-    print(json.dumps(line, separators=(",", ":"), default=str), flush=True)
+def event_printer(gateway: str) -> Callable[[Event], None]:
+    """Prints each event as the wire form's compact JSON line (seq is stamped later, by the outbox)."""
+
+    def print_event(event: Event) -> None:
+        print(event_line(event, gateway), flush=True)
+
+    return print_event
 
 
 def run(args: argparse.Namespace) -> int:
     loaded = load_or_exit(args.config)
     setup_logging(loaded.config.gateway.log_level)
-    daemon = Daemon(loaded, event_tap=print_event if args.print_events else None, state_dir=args.state_dir)
+    daemon = Daemon(
+        loaded,
+        event_tap=event_printer(loaded.config.gateway.id) if args.print_events else None,
+        state_dir=args.state_dir,
+    )
     daemon.install_signal_handlers()
     return daemon.run(duration_s=args.duration_s)
 
