@@ -97,3 +97,14 @@ def test_config_thresholds_override_the_manifest(tmp_path: Path) -> None:
     loose_nms = load_detector(DetectorConfig(model=str(path), nms_iou=0.9), tmp_path)
     cones = [d for d in loose_nms.detect(WHITE) if d.label == "cone"]
     assert len(cones) == 2  # IoU 0.78 no longer suppresses
+
+
+def test_nhwc_input_and_a_labels_file(tmp_path: Path) -> None:
+    (tmp_path / "classes.txt").write_text("cone\nvan\n\nbag\n", encoding="utf-8")  # blank lines ignored
+    path = write_model(
+        tmp_path, "yolov5", layout="NHWC", extra={"labels": None, "labels_file": "classes.txt"}
+    )
+    det = load_detector(DetectorConfig(model=str(path)), tmp_path)
+    assert det.labels == ["cone", "van", "bag"]
+    assert _summary(det.detect(WHITE)) == EXPECT_WHITE
+    assert _summary(det.detect(BLACK)) == EXPECT_BLACK

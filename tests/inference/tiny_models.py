@@ -33,8 +33,11 @@ YOLOV5_ROWS = np.array(
 MOVING = (0, 4)  # (row, column) that grows with the input's mean, per decoder below
 
 
-def _graph(table: np.ndarray, moving: tuple[int, int], batch: str | int, name: str) -> onnx.ModelProto:
-    """output[b] = table + mask * mean(input[b]) with mask 0.7 at ``moving``; input [batch,3,SIZE,SIZE]."""
+def _graph(
+    table: np.ndarray, moving: tuple[int, int], batch: str | int, name: str, layout: str = "NCHW"
+) -> onnx.ModelProto:
+    """output[b] = table + mask * mean(input[b]) with mask 0.7 at ``moving``; input [batch,3,SIZE,SIZE]
+    (or [batch,SIZE,SIZE,3] for NHWC: the mean is the same)."""
     mask = np.zeros_like(table)
     mask[moving] = 0.7
     nodes = [
@@ -51,7 +54,13 @@ def _graph(table: np.ndarray, moving: tuple[int, int], batch: str | int, name: s
     graph = helper.make_graph(
         nodes,
         name,
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [batch, 3, SIZE, SIZE])],
+        [
+            helper.make_tensor_value_info(
+                "images",
+                TensorProto.FLOAT,
+                [batch, 3, SIZE, SIZE] if layout == "NCHW" else [batch, SIZE, SIZE, 3],
+            )
+        ],
         [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [batch, *table.shape])],
         inits,
     )
@@ -67,6 +76,7 @@ def write_model(
     *,
     batch: str | int = "batch",
     resize: str = "letterbox",
+    layout: str = "NCHW",
     extra: dict | None = None,
 ) -> Path:
     """Write ``folder/tiny-KIND.onnx`` and its manifest; returns the manifest path."""
@@ -76,7 +86,7 @@ def write_model(
         v8 = np.concatenate([YOLOV5_ROWS[:, :4], YOLOV5_ROWS[:, 5:] * YOLOV5_ROWS[:, 4:5]], axis=1)
         table, moving = np.ascontiguousarray(v8.T), (4, 0)
     onnx_path = folder / f"tiny-{kind}.onnx"
-    onnx.save(_graph(table, moving, batch, f"tiny_{kind}"), str(onnx_path))
+    onnx.save(_graph(table, moving, batch, f"tiny_{kind}", layout), str(onnx_path))
     manifest = {
         "name": f"tiny-{kind}",
         "task": "detect",
@@ -86,7 +96,7 @@ def write_model(
             "name": "images",
             "width": SIZE,
             "height": SIZE,
-            "layout": "NCHW",
+            "layout": layout,
             "colour": "rgb",
             "scale": 1 / 255,
             "resize": resize,
