@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
 from edge_agent.config.events import MqttConfig
-from edge_agent.events.codec import encode_event
+from edge_agent.events.codec import dumps_json, encode_event
 from edge_agent.events.model import Phase, Severity, new_event, uuid7
 from edge_agent.events.mqtt import MqttPublisher
 from edge_agent.events.outbox import Outbox
@@ -205,6 +205,7 @@ def main() -> int:
     ev = typical_occupation_event()
     r["occupation_event_json_bytes"] = len(encode_event(ev, 123456, "gw-0042"))
     r["occupation_event_cbor_bytes"] = len(encode_event(ev, 123456, "gw-0042", encoding="cbor"))
+    r["occupation_body_json_bytes"] = len(dumps_json(ev.body))
     if args.json:
         print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in r.items()}))
         return 0
@@ -225,6 +226,11 @@ def main() -> int:
     ):
         g = f"{goal_bytes:>7d} {r[key] / goal_bytes:>6.2f}" if goal_bytes else f"{'-':>7} {'-':>6}"
         print(f"{'road_occupation start, ' + key.split('_')[2].upper() + ' (bytes)':<46} {r[key]:>9.0f} {g}")
+    body = int(r["occupation_body_json_bytes"])
+    envelope = int(r["occupation_event_json_bytes"]) - body
+    print(
+        f"road_occupation JSON = {envelope} B envelope + {body} B body (the body video/occupation.py emits)"
+    )
     print(
         f"bare limits: sqlite INSERT+COMMIT per row; paho QoS 1 with the same window ({WINDOW}), same broker"
     )
