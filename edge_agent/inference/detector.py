@@ -165,15 +165,19 @@ def _check_outputs(m: ModelManifest, session: ModelSession, decoder: Decoder, nu
             )
 
 
-def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detector:
-    """Load, check and warm up the configured model. Raises ModelError on any manifest or model problem."""
+def check_model(cfg: DetectorConfig, models_dir: Path | None = None) -> Detector:
+    """Every load-time check (manifest, sha256, session, input and outputs) without warming up.
+
+    For ``check-config`` and for validating a reloaded config before the running one is stopped.
+    Raises ModelError.
+    """
     base = models_dir or cfg.models_dir or default_models_dir()
     manifest_path = find_manifest(cfg.model, base)
     manifest, labels, onnx_path = load_manifest(manifest_path)
     session = ModelSession(
         onnx_path, manifest, cfg.providers, cfg.intra_op_threads, cfg.inter_op_threads, cfg.allow_spinning
     )
-    det = Detector(
+    return Detector(
         manifest,
         labels,
         session,
@@ -181,6 +185,12 @@ def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detect
         nms_iou=cfg.nms_iou,
         max_batch=cfg.max_batch,
     )
+
+
+def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detector:
+    """Load, check and warm up the configured model. Raises ModelError on any manifest or model problem."""
+    det = check_model(cfg, models_dir)
+    manifest, labels, session = det.manifest, det.labels, det.session
     try:
         det.warm_up(cfg.warmup_runs)
     except Exception as exc:  # a model that cannot run a blank frame cannot run a camera's
@@ -188,7 +198,7 @@ def load_detector(cfg: DetectorConfig, models_dir: Path | None = None) -> Detect
     log.info(
         "model %s loaded from %s: input %dx%d, %d labels, providers %s, batch up to %d",
         manifest.name,
-        onnx_path,
+        session.path,
         *det.input_size,
         len(labels),
         session.providers,

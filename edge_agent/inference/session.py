@@ -49,6 +49,7 @@ class ModelSession:
         inter_op_threads: int = 0,
         allow_spinning: bool = False,
     ) -> None:
+        self.path = onnx_path
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = intra_op_threads
         opts.inter_op_num_threads = inter_op_threads

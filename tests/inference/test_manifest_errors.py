@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from edge_agent.config.inference import DetectorConfig
-from edge_agent.inference.detector import load_detector
+from edge_agent.inference.detector import check_model, load_detector
 from edge_agent.inference.errors import ModelError
 from edge_agent.inference.manifest import file_sha256
 from tests.inference.conftest import SHIPPED_MANIFEST, SHIPPED_ONNX
@@ -134,3 +134,10 @@ def test_unavailable_provider_falls_back_to_cpu_with_a_warning(
         )
     assert det.session.providers == ["CPUExecutionProvider"]
     assert any("NoSuchExecutionProvider" in r.getMessage() for r in caplog.records)
+
+
+def test_check_model_refuses_like_load_and_passes_the_shipped_one(tmp_path: Path) -> None:
+    """What check-config or a reload can call before stopping anything: same checks, no warm-up."""
+    assert check_model(DetectorConfig()).labels[0] == "person"
+    with pytest.raises(ModelError, match="sha256"):
+        check_model(DetectorConfig(model=str(shipped(tmp_path, sha256="1" * 64))))
