@@ -73,6 +73,16 @@ def raw_rate(det, seconds: float) -> float:  # type: ignore[no-untyped-def]
     return n / (time.perf_counter() - t0)
 
 
+def detect_rate(det, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Detector.detect alone (letterbox, session.run, output decoding, NMS) on one frame: no video pipeline."""
+    _ok, img = cv2.VideoCapture(str(CLIP)).read()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        det.detect(img)
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
 def pipeline_rate(det, seconds: float, cams: int) -> float:  # type: ignore[no-untyped-def]
     """Frames through the detector per second with every frame needing inference (gate always detects)."""
     from edge_agent.clock import SystemClock
@@ -91,7 +101,7 @@ def pipeline_rate(det, seconds: float, cams: int) -> float:  # type: ignore[no-u
             time.sleep(seconds)
             return (svc.inferences - n0) / (time.monotonic() - t0)
         finally:
-            svc.stop(1.0)
+            svc.stop(5.0)
 
 
 def gated_share(det) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
@@ -131,7 +141,7 @@ def dwell_to_outbox(det, runs: int) -> list[float]:  # type: ignore[no-untyped-d
             assert svc is not None
             svc.start()
             done.wait(30)
-            svc.stop(1.0)
+            svc.stop(5.0)
             path.service.stop(1.0)
             out.extend(lat)
     return out
@@ -154,7 +164,7 @@ def child(cams: int, seconds: float, max_batch: int | None) -> None:
         cpu, wall = time.process_time() - c0, time.monotonic() - t0
         live = sum(c.status.online for c in svc.cams)
         analysed = sum(c.analysed for c in svc.cams)
-        svc.stop(1.0)
+        svc.stop(5.0)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -194,14 +204,15 @@ def main() -> None:
         return
     win = 3.0 if a.quick else 6.0
     det = load()
-    raws, pipes = [], []
-    for _ in range(2 if a.quick else 3):  # interleaved: both see the same background load
+    raws, pipes, dets = [], [], []
+    for _ in range(2 if a.quick else 3):  # interleaved: all see the same background load
         raws.append(raw_rate(det, win))
+        dets.append(detect_rate(det, win / 2))
         pipes.append(pipeline_rate(det, win, cams=6))
     raws.append(raw_rate(det, win))
-    raw, pipe = statistics.median(raws), statistics.median(pipes)
+    raw, pipe, one = statistics.median(raws), statistics.median(pipes), statistics.median(dets)
     share, detected, analysed = gated_share(det)
-    one = run_child(1, 10.0 if a.quick else 20.0)
+    one_cam = run_child(1, 10.0 if a.quick else 20.0)
     four = run_child(4, 8.0 if a.quick else 15.0)
     four_b1 = run_child(4, 8.0 if a.quick else 15.0, max_batch=1)
     lat = dwell_to_outbox(det, 2 if a.quick else 3)
@@ -210,10 +221,11 @@ def main() -> None:
         "pipeline_infer_per_s": round(pipe, 1),
         "pipeline_vs_raw": round(pipe / raw, 3),
         "gated_frame_share": round(share, 3),
-        "cpu_s_per_camera_s": round(one["cpu_s"] / one["wall_s"], 3),
+        "cpu_s_per_camera_s": round(one_cam["cpu_s"] / one_cam["wall_s"], 3),
         "peak_rss_mb_4cams": round(four["peak_rss_mb"], 1),
         "dwell_to_outbox_s": round(max(lat), 3) if lat else None,
         "peak_rss_mb_4cams_batch1": round(four_b1["peak_rss_mb"], 1),
+        "detect_call_per_s": round(one, 1),
     }
     if a.json:
         print(json.dumps(res))
@@ -230,6 +242,12 @@ def main() -> None:
             f"{pipe:.1f} inf/s",
             f"{pipe / raw:.2f} of raw (goal >= 0.9)",
             "windows " + ", ".join(f"{p:.0f}" for p in pipes),
+        ),
+        (
+            "Detector.detect alone, 1 frame (pre+post)",
+            f"{one:.1f} inf/s",
+            f"{one / raw:.2f} of raw; pipeline {pipe / one:.2f} of it",
+            "windows " + ", ".join(f"{d:.0f}" for d in dets),
         ),
         (
             "frames reaching the detector (gated)",

@@ -172,6 +172,12 @@ class VideoConfig(StrictModel):
     offline_after_s: float = Field(
         15.0, ge=0, description="A camera down this long gets a camera_offline event (brief drops do not)."
     )
+    malloc_arena_max: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="Cap on glibc malloc arenas set when cameras start (peak memory under load); 0 = leave.",
+    )
     motion: MotionConfig = Field(default_factory=MotionConfig)  # type: ignore[arg-type]
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)  # type: ignore[arg-type]
     static_objects: StaticObjectConfig = Field(default_factory=StaticObjectConfig)  # type: ignore[arg-type]

@@ -153,6 +153,9 @@ class CameraReader:
         self._thread = threading.Thread(target=self._run, name=f"cam-{self.camera}", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        self._stop.set()
+
     def stop(self, timeout_s: float = 1.0) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -109,7 +109,7 @@ def test_rtsp_server_killed_and_restarted(rtsp: RtspServer, tmp_path: Path, dete
         wait_for(lambda: ("camera_offline", "end") in out.kinds(), 30, "camera back online")
         wait_for(lambda: analysed(svc) >= before + 4, 30, "analysis to resume")
     finally:
-        svc.stop(1.0)
+        svc.stop(5.0)
     off = [e for e in out.events if e.kind == "camera_offline"]
     assert [e.phase for e in off] == [Phase.START, Phase.END]
     assert off[0].incident == off[1].incident and off[1].body["down_s"] > 0
@@ -125,7 +125,7 @@ def test_looping_file_camera_reports_the_van(tmp_path: Path, detector) -> None: 
     try:
         wait_for(lambda: ("road_occupation", "start") in out.kinds(), 30, "the van's incident")
     finally:
-        svc.stop(1.0)
+        svc.stop(5.0)
     start = next(e for e in out.events if e.kind == "road_occupation")
     assert start.source == "cam1" and start.body["zone"] == "van-bay"
     assert svc.cams[0].reader.kind.value == "file"
@@ -147,7 +147,7 @@ def test_unreachable_camera_goes_offline_without_stopping_the_rest(tmp_path: Pat
         wait_for(lambda: ("camera_offline", "start") in out.kinds(), 20, "camera_offline")
         assert svc.cams[0].reader.opens >= 2  # it keeps retrying
     finally:
-        svc.stop(1.0)
+        svc.stop(5.0)
     assert out.events[0].body["reason"].startswith("cannot open")
 
 
@@ -166,7 +166,7 @@ def test_http_mjpeg_camera(tmp_path: Path, detector) -> None:  # type: ignore[no
         assert svc.cams[0].reader.kind.value == "http"
         assert svc.cams[0].status.online
     finally:
-        svc.stop(1.0)
+        svc.stop(5.0)
         server.stop()
 
 
