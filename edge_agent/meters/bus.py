@@ -22,7 +22,7 @@ from edge_agent.clock import Clock
 from edge_agent.config.meters import BusConfig
 from edge_agent.meters.bcd import BcdError
 from edge_agent.meters.framing import FrameError, NoReply
-from edge_agent.meters.link import FrameLink
+from edge_agent.meters.link import FrameLink, Pacer
 from edge_agent.meters.readers import MeterReader, QuantitySpec, build_reader
 from edge_agent.meters.reading import Quality
 from edge_agent.meters.transport import LinkDown, SerialTransport, TcpTransport, Transport
@@ -144,10 +144,13 @@ class BusOwner:
             self.cfg = cfg
         self.modbus = cfg.protocol_family == "modbus"
         self.transport: Transport | None = None
+        self.pacer: Pacer | None = None
         self.client: Any = None  # a pymodbus sync client (serial or TCP)
         link: FrameLink | None = None
         if self.modbus:
             self.client = self._make_modbus_client()
+            # pymodbus does not keep the 3.5-character gap between our requests: the pacer does.
+            self.pacer = Pacer(default_inter_frame_s(cfg), float(getattr(self.client, "_recv_interval", 0.0)))
         else:
             self.transport = make_transport(cfg)
             link = FrameLink(self.transport, default_inter_frame_s(cfg), self.faults)
@@ -156,7 +159,7 @@ class BusOwner:
         self.groups: dict[str, list[str]] = {}
         self.states: dict[str, MeterState] = {}
         for m in cfg.meters:
-            self.readers[m.id] = build_reader(m, cfg, link, self.client)
+            self.readers[m.id] = build_reader(m, cfg, link, self.client, self.pacer)
             self.groups.setdefault(m.group, []).append(m.id)
             self.states[m.id] = MeterState()
 
@@ -168,7 +171,7 @@ class BusOwner:
         if self.cfg.host is not None:
             host, _, p = self.cfg.host.rpartition(":")
             return ModbusTcpClient(host, port=int(p), timeout=timeout_s, retries=0)
-        return ModbusSerialClient(
+        client = ModbusSerialClient(
             self.cfg.port or "",
             baudrate=self.cfg.effective_baud,
             parity=self.cfg.effective_parity,
@@ -177,6 +180,12 @@ class BusOwner:
             timeout=timeout_s,
             retries=0,
         )
+        # pymodbus polls the port every 4 character times and ends a reply after one quiet poll: ~4-8 ms
+        # lost per read at 9600 baud (a fifth of the line). Poll every character instead (private
+        # attribute, checked: without it the client still works, only slower).
+        if hasattr(client, "_recv_interval") and hasattr(client, "_t0"):
+            client._recv_interval = max(float(client._t0), 0.0005)
+        return client
 
     def _ensure_open(self) -> bool:
         if self._open:

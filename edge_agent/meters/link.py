@@ -17,6 +17,25 @@ from edge_agent.meters.transport import Transport, sleep_until
 Extractor = Callable[[bytes], Extracted]
 
 
+class Pacer:
+    """Keeps the bus silent for ``inter_frame_s`` after each transaction (for the Modbus client, whose
+    transactions pymodbus runs): ``with pacer: client.read_...``."""
+
+    def __init__(self, inter_frame_s: float, detect_s: float = 0.0) -> None:
+        """``detect_s``: how long after the last byte the client notices a reply is complete at the
+        earliest; that time was already silence on the wire, so it counts toward the gap."""
+        self.inter_frame_s = inter_frame_s
+        self.detect_s = min(detect_s, inter_frame_s)
+        self._quiet_until = 0.0
+
+    def __enter__(self) -> Pacer:
+        sleep_until(self._quiet_until)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._quiet_until = time.monotonic() + self.inter_frame_s - self.detect_s
+
+
 class FrameLink:
     def __init__(self, transport: Transport, inter_frame_s: float, faults: Counter[str]) -> None:
         self.transport = transport

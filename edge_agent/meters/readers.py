@@ -14,7 +14,7 @@ from edge_agent.config.meters import BusConfig, MeterConfig, ProfileConfig
 from edge_agent.meters import cjt188, dlt645
 from edge_agent.meters.bcd import address_to_wire
 from edge_agent.meters.framing import FrameError, UnexpectedReply, WrongAddress
-from edge_agent.meters.link import FrameLink
+from edge_agent.meters.link import FrameLink, Pacer
 from edge_agent.meters.modbus_map import WORDS, Block, plan_blocks, raw_rollover
 from edge_agent.meters.profile import resolve_profile, unit_of
 
@@ -123,7 +123,7 @@ def cjt188_steps(meter: MeterConfig, profile: ProfileConfig, link: FrameLink) ->
     return [Step((q,), run, "DI 901F")]
 
 
-def modbus_steps(meter: MeterConfig, profile: ProfileConfig, client: object) -> list[Step]:
+def modbus_steps(meter: MeterConfig, profile: ProfileConfig, client: object, pacer: Pacer) -> list[Step]:
     """Steps over a pymodbus sync client (serial RTU or TCP); the client is owned by the bus thread."""
     from pymodbus.exceptions import ModbusIOException
 
@@ -138,7 +138,8 @@ def modbus_steps(meter: MeterConfig, profile: ProfileConfig, client: object) -> 
             c.comm_params.timeout_connect = timeout_s  # type: ignore[attr-defined]
             read = c.read_holding_registers if block.table == "holding" else c.read_input_registers  # type: ignore[attr-defined]
             try:
-                rr = read(block.start, count=block.count, device_id=unit)
+                with pacer:
+                    rr = read(block.start, count=block.count, device_id=unit)
             except ModbusIOException as exc:
                 raise NoReply(str(exc)) from exc
             if rr.isError():
@@ -161,7 +162,11 @@ def modbus_steps(meter: MeterConfig, profile: ProfileConfig, client: object) -> 
 
 
 def build_reader(
-    meter: MeterConfig, bus: BusConfig, link: FrameLink | None, client: object | None
+    meter: MeterConfig,
+    bus: BusConfig,
+    link: FrameLink | None,
+    client: object | None,
+    pacer: Pacer | None = None,
 ) -> MeterReader:
     """Raises ValueError when the meter's profile cannot be used."""
     profile = resolve_profile(meter, bus)
@@ -173,7 +178,7 @@ def build_reader(
         steps = cjt188_steps(meter, profile, link)
     else:
         assert client is not None
-        steps = modbus_steps(meter, profile, client)
+        steps = modbus_steps(meter, profile, client, pacer or Pacer(0.0))
     timeout_s = (meter.timeout_ms or bus.timeout_ms) / 1000.0
     retries = bus.retries if meter.retries is None else meter.retries
     return MeterReader(meter, profile, steps, timeout_s, retries)
