@@ -54,10 +54,10 @@ class LineSimulator:
             while self._queue and self._queue[0][0] <= now:
                 _, dst, b = self._queue.popleft()
                 batch.setdefault(dst, bytearray()).extend(b)
-            for dst, data in batch.items():
+            for dst, out in batch.items():
                 try:
-                    os.write(dst, bytes(data))
-                    self.bytes_relayed += len(data)
+                    os.write(dst, bytes(out))
+                    self.bytes_relayed += len(out)
                 except OSError:
                     pass
             timeout = 0.05 if not self._queue else max(0.0, self._queue[0][0] - time.monotonic())
