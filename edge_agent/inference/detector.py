@@ -39,6 +39,8 @@ def default_models_dir() -> Path:
 
 
 class Detector:
+    """A model with its manifest, labels, session and decoder; thresholds from the config or the manifest."""
+
     def __init__(
         self,
         manifest: ModelManifest,
@@ -80,8 +82,11 @@ class Detector:
         for start in range(0, len(frames), self.max_batch):
             chunk = frames[start : start + self.max_batch]
             fitted = [fit(f, self.manifest.input) for f in chunk]
-            tensor = to_tensor([img for img, _ in fitted], self.manifest.input)
-            outputs = self.session.run(tensor)
+            images = [img for img, _ in fitted]
+            fixed = self.session.batch_dim
+            if fixed is not None and len(images) < fixed:  # a model exported with a fixed batch > 1
+                images += [images[-1]] * (fixed - len(images))  # padding rows, their outputs are ignored
+            outputs = self.session.run(to_tensor(images, self.manifest.input))
             for i, (_, transform) in enumerate(fitted):
                 results.append(self.decode([o[i] for o in outputs], transform))
         return results

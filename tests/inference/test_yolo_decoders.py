@@ -76,6 +76,14 @@ def test_static_batch_of_one_runs_frames_one_by_one(tmp_path: Path) -> None:
     assert [_summary(r) for r in det.detect_batch([BLACK, WHITE])] == [EXPECT_BLACK, EXPECT_WHITE]
 
 
+def test_fixed_batch_of_two_is_padded(tmp_path: Path) -> None:
+    det = load_detector(DetectorConfig(model=str(write_model(tmp_path, "yolov8", batch=2))), tmp_path)
+    assert det.max_batch == 2
+    results = det.detect_batch([WHITE, BLACK, WHITE])  # 2 + 1 (padded to 2)
+    assert [_summary(r) for r in results] == [EXPECT_WHITE, EXPECT_BLACK, EXPECT_WHITE]
+    assert _summary(det.detect(BLACK)) == EXPECT_BLACK
+
+
 def test_stretch_undoes_each_axis(tmp_path: Path) -> None:
     """Stretch: x scaled by 64/128, y by 64/64; a white frame fills the tensor (mean 1.0)."""
     det = load_detector(
