@@ -204,3 +204,36 @@ def test_start_event_on_the_wire_is_compact(street: tuple[Path, ReplayResult]) -
     assert len(body) <= 150, body  # one object, a 7-character zone id: about 130 bytes
     wire = json.loads(encode_event(start, seq=123456, gateway="gw-0042"))
     assert wire["body"] == start.body and wire["inc"] and wire["kind"] == "road_occupation"
+
+
+def test_cli_replay_writes_outputs_and_refuses_a_non_video(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = str(DATA / "goods.yaml")
+    out = tmp_path / "out"
+    clip = str(MEDIA / "street-goods.mp4")
+    assert (
+        main(
+            [
+                "replay",
+                clip,
+                "-c",
+                cfg,
+                "--out",
+                str(out),
+                "--no-video",
+                "-q",
+                "--start",
+                "2026-01-01T10:00:00+00:00",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "300 frames" in printed and "unknown_object/start 1" in printed
+    assert (out / "events.jsonl").exists() and (out / "contact-sheet.png").exists()
+    assert not (out / "annotated.mp4").exists()
+    junk = tmp_path / "notes.mp4"
+    junk.write_text("not a video\n")
+    assert main(["replay", str(junk), "-c", cfg, "--out", str(out), "-q"]) == 1
+    assert "cannot open clip" in capsys.readouterr().err

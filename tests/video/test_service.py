@@ -128,6 +128,11 @@ def test_looping_file_camera_reports_the_van(tmp_path: Path, detector) -> None: 
         svc.stop(5.0)
     start = next(e for e in out.events if e.kind == "road_occupation")
     assert start.source == "cam1" and start.body["zone"] == "van-bay"
+    from prometheus_client import REGISTRY
+
+    detected = REGISTRY.get_sample_value("edge_video_frames_total", {"camera": "cam1", "outcome": "detect"})
+    assert detected is not None and detected >= 2
+    assert (REGISTRY.get_sample_value("edge_video_camera_fps", {"camera": "cam1"}) or 0) > 0
     assert svc.cams[0].reader.kind.value == "file"
     assert not any(t.is_alive() for t in (svc._worker, svc.cams[0].reader._thread))  # type: ignore[union-attr]
 
