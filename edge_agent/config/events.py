@@ -26,6 +26,8 @@ def _readable_file(value: Path, info: ValidationInfo) -> Path:
 
 
 class TlsConfig(StrictModel):
+    """TLS to the broker; files are checked at load time (a missing one is a config error, exit 78)."""
+
     ca_file: Path = Field(description="CA certificate (PEM) that signed the broker's certificate.")
     cert_file: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
     key_file: Path | None = Field(None, description="Client private key (PEM) for mutual TLS.")
@@ -52,6 +54,9 @@ class CommandsConfig(StrictModel):
 
 
 class MqttConfig(StrictModel):
+    """The broker events go to (topics and payloads: docs/events.md). An unreachable broker is normal:
+    events wait in the outbox."""
+
     host: str = Field("127.0.0.1", description="Broker host name or address.")
     port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual with TLS).")
     protocol: Literal["v5", "v311"] = Field("v5", description="MQTT protocol version.")
@@ -96,6 +101,8 @@ class MqttConfig(StrictModel):
 
 
 class OutboxConfig(StrictModel):
+    """The durable SQLite queue between analysers and the broker; bounded, lowest severity dropped first."""
+
     path: Path | None = Field(None, description="SQLite file; default STATE_DIR/outbox.sqlite.")
     max_events: int = Field(100_000, ge=100, description="Most events kept while the broker is away.")
     max_mb: float = Field(
