@@ -19,3 +19,7 @@ INFERENCE_MS = Histogram(
     buckets=(5, 10, 20, 40, 80, 160, 320, 640, 1280),
 )
 BATCH_SIZE = Histogram("edge_video_batch_frames", "Frames per detector batch", buckets=(1, 2, 3, 4, 6, 8))
+ANALYSIS_ERRORS = Counter(
+    "edge_video_analysis_errors_total",
+    "Analysis turns that failed (logged with a traceback; analysis goes on)",
+)

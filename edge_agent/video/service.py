@@ -70,6 +70,7 @@ class VideoService:
         self.detect_times: list[float] = []
         self.inferences = 0
         self.last_error: str | None = None
+        self.errors = 0
         for c in cams:
             c.reader.on_frame = self._wake.set
 
@@ -150,6 +151,7 @@ class VideoService:
         }
         if self.last_error:
             details["last_error"] = self.last_error
+            details["errors"] = self.errors
         summary = f"{live}/{len(self.cams)} cameras live, {fps:.1f} fps"
         # A camera being down is reported by events, not by withholding the watchdog: restarting the
         # daemon would not bring a camera back. A dead analysis worker would: that is unhealthy.
@@ -162,6 +164,8 @@ class VideoService:
                 busy = self._turn()
             except Exception as exc:  # one bad frame must not end the analysis of every camera
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                self.errors += 1
+                m.ANALYSIS_ERRORS.inc()
                 log.exception("video analysis turn failed")
                 busy = False
             if not busy:
