@@ -75,12 +75,15 @@ class EventService:
         self._stopped = True
         self.publisher.stop(timeout_s)
 
-    def details(self) -> dict[str, Any]:
+    def details(self, *, new_rate_window: bool = False) -> dict[str, Any]:
+        """Numbers for health and the ``status`` command; the publish rate is over the time since the last
+        health check (which starts a new window)."""
         st = self.publisher.state
         now = time.monotonic()
         t0, n0 = self._rate_mark
         rate = (st.published - n0) / (now - t0) if now > t0 else 0.0
-        self._rate_mark = (now, st.published)
+        if new_rate_window:
+            self._rate_mark = (now, st.published)
         return {
             "connected": st.connected,
             "outbox_depth": self.outbox.depth(),
@@ -94,7 +97,7 @@ class EventService:
         }
 
     def health(self) -> Health:
-        d = self.details()
+        d = self.details(new_rate_window=True)
         st = self.publisher.state
         if st.connected:
             summary = f"broker up, {d['outbox_depth']} pending, {d['publish_rate_per_s']}/s"
