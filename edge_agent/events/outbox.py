@@ -4,14 +4,16 @@
   ``synchronous=full`` (the default) the commit is fsynced, so it survives a power cut; with ``normal`` it
   survives a crash of the process (``kill -9``) and the last commits before a power cut may roll back.
   SQLite commits are atomic either way: never a half-written row.
-* Concurrent appends are group-committed: whoever takes the write lock writes everything queued so far in
-  one transaction, so many producers cost one fsync, not one each.
+* Concurrent appends are group-committed: an append that finds no write in progress writes everything
+  queued so far in one transaction, so many producers cost one fsync, not one each.
 * ``seq`` is the row key (``AUTOINCREMENT``: never reused, even after deletes), so the per-gateway sequence
   number survives restarts and a gap tells the platform that events were dropped.
 * Rows are deleted only when the broker acknowledged them (:meth:`ack`). Sending goes in ``seq`` order from a
   cursor (:meth:`take`) that :meth:`rewind` resets after a reconnect, so unacknowledged rows go again.
-* Bounded by count and age. When full, the oldest events of the lowest severity go first; a single pending
-  ``outbox_overflow`` event (kept up to date while it waits) tells how many were dropped and why.
+* Bounded by count, bytes and age. When full, snapshots go first, then the oldest events of the lowest
+  severity; a single pending ``outbox_overflow`` event (kept up to date while it waits) tells how many were
+  dropped and why.
+* The ``meta`` table keeps the session counter (agent starts) announced in the birth message.
 
 Thread-safe: producers call :meth:`append`; the publisher thread calls the rest.
 """
@@ -122,12 +124,6 @@ class _Overflow:
             "first_ts": None if self.first_ts is None else round(self.first_ts * 1000),
             "last_ts": None if self.last_ts is None else round(self.last_ts * 1000),
         }
-
-
-@dataclass(frozen=True)
-class Dropped:
-    reason: str
-    count: int
 
 
 class Outbox:
