@@ -158,7 +158,9 @@ class Outbox:
         self.dropped_total = {"size": 0, "age": 0}
         try:
             self._open(synchronous)
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.OperationalError as exc:  # cannot open, locked, read-only: not the file's fault
+            raise OutboxError(f"cannot open the outbox {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # not a database, or a malformed one
             aside = self.path.with_name(f"{self.path.name}.corrupt-{int(self.clock.now())}")
             log.error(
                 "outbox %s cannot be used (%s): moved aside to %s, starting a new one", self.path, exc, aside

@@ -256,3 +256,14 @@ def test_outbox_from_an_earlier_schema_is_migrated(tmp_path: Path) -> None:
     assert ob.depth() == 1 and ob._bytes == 2
     assert ob.append(_ev(1)) == 8
     ob.close()
+
+
+def test_unopenable_outbox_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from edge_agent.events.outbox import OutboxError
+
+    (tmp_path / "dir.sqlite").mkdir()  # a directory where the file should be
+    with pytest.raises(OutboxError, match="cannot open the outbox"):
+        Outbox(tmp_path / "dir.sqlite", "gw")
+    assert (tmp_path / "dir.sqlite").is_dir()  # nothing moved aside
