@@ -205,3 +205,46 @@ def test_open_incidents_survive_a_service_rebuild(tmp_path: Path, detector) -> N
     again.restore_incidents()
     assert [i.id for i in again.cams[0].analysis.rules.open.values()] == ["inc-1"]
     assert not (tmp_path / "video-incidents.json").exists()  # used once
+
+
+class FailsOnce:
+    """The real detector, failing once (say, onnxruntime out of memory): fault injection, not a mock."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.calls, self.labels = inner, 0, inner.labels
+
+    def detect_batch(self, frames):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("injected inference failure")
+        return self.inner.detect_batch(frames)
+
+
+def test_a_failing_inference_is_counted_and_analysis_goes_on(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    cfg = parse_config(config(str(MEDIA / "street-parked-van.mp4"), tmp_path))
+    out = Collect()
+    flaky = FailsOnce(detector)
+    svc = build_video_service(cfg, out, SystemClock(), tmp_path, detector=flaky)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: flaky.calls >= 5, 30, "analysis to go on after the failure")
+        h = svc.health()
+    finally:
+        svc.stop(5.0)
+    assert h.ok and h.details["errors"] == 1 and "injected" in str(h.details["last_error"])
+
+
+def test_corrupted_clip_replays_without_crashing(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    from edge_agent.video.replay import replay_clip
+
+    data = bytearray((MEDIA / "street-parked-van.mp4").read_bytes())
+    rng = __import__("random").Random(3)
+    for _ in range(40):  # garbage over 40 spots of the H.264 payload
+        at = rng.randrange(len(data) // 4, len(data) - 1000)
+        data[at : at + 200] = bytes(rng.randrange(256) for _ in range(200))
+    clip = tmp_path / "broken.mp4"
+    clip.write_bytes(bytes(data))
+    cfg = parse_config(config(str(clip), tmp_path))
+    res = replay_clip(cfg, cfg.cameras[0], clip, tmp_path / "out", detector, progress=None, write_video=False)
+    assert res.frames > 100 and (tmp_path / "out" / "events.jsonl").exists()
