@@ -197,6 +197,12 @@ def decode_event(payload: bytes, content_type: str | None = None) -> WireEvent:
     return from_wire(decode_wire(payload, content_type))
 
 
-def event_line(event: Event, gateway: str = "", seq: int = 0) -> str:
-    """One compact JSON line for a terminal or a log (the demo's ``--print-events``): the wire form itself."""
-    return dumps_json(to_wire(event, seq, gateway)).decode("utf-8")
+def event_line(event: Event, gateway: str = "", seq: int | None = None) -> str:
+    """One compact JSON line for a terminal or a log (the demo's ``--print-events``): the wire form itself,
+    without ``seq`` when the caller does not know it (the outbox stamps it)."""
+    wire = to_wire(event, seq or 0, gateway)
+    if seq is None:
+        del wire["seq"]
+    if not gateway:
+        del wire["gw"]
+    return dumps_json(wire).decode("utf-8")

@@ -125,7 +125,8 @@ def test_schema_rejects_what_it_should() -> None:
 def test_event_line_for_terminals_and_helper_for_other_tests() -> None:
     ev = new_event("inactivity", "hh-7", TS, phase=Phase.START, severity=Severity.ALARM, incident=uuid7(TS))
     line = event_line(ev, "gw-1")
-    assert json.loads(line)["kind"] == "inactivity" and "\n" not in line
+    assert json.loads(line)["kind"] == "inactivity" and "\n" not in line and "seq" not in json.loads(line)
+    assert json.loads(event_line(ev, "gw-1", 5))["seq"] == 5
     assert assert_valid_emitted(ev)["src"] == "hh-7"
     assert encode_wire({"a": 1}, "json") == b'{"a":1}'
 
