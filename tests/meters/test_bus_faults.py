@@ -3,11 +3,18 @@ exception out of the bus, and the healthy meters on the same line keep being rea
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 
 from edge_agent.clock import SimClock
 from edge_agent.meters.reading import Quality
-from edge_agent.meters.simulators.rs485 import FAULTS, SimCjt188Meter, SimDlt645Meter
+from edge_agent.meters.simulators.pty import open_raw
+from edge_agent.meters.simulators.rs485 import FAULTS, Rs485Simulator, SimCjt188Meter, SimDlt645Meter
+from tests.conftest import require_tool
 
 from .helpers import bus_config, by_meter, make_bus, rs485_line
 
@@ -162,3 +169,57 @@ class BusOwnerFactory:
     @staticmethod
     def make(cfg, clock):  # type: ignore[no-untyped-def]
         return make_bus(cfg, clock=clock)
+
+
+def test_unplugged_adapter_then_back(tmp_path: Path) -> None:
+    """The line vanishes under an open port (socat killed: like a USB adapter pulled) and comes back under
+    the same name: meters read port-down meanwhile, then the bus reopens by itself."""
+    exe = require_tool("socat")
+    a, b = tmp_path / "ttyA", tmp_path / "ttyB"
+
+    def line() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([exe, f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"])
+        deadline = time.monotonic() + 5
+        while not (a.exists() and b.exists()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return proc
+
+    def meter_on_b() -> tuple[Rs485Simulator, int]:
+        fd = open_raw(str(b))
+        sim = Rs485Simulator(fd, [SimDlt645Meter("000000000001")])
+        sim.start()
+        return sim, fd
+
+    proc = line()
+    sim, fd = meter_on_b()
+    cfg = bus_config(
+        str(a),
+        [{"id": "e", "protocol": "dlt645", "address": "1", "profile": "dlt645-energy"}],
+        parity="N",
+        timeout_ms=300,
+    )
+    bus = make_bus(cfg)
+    try:
+        assert bus.run_cycle()[0].values[0].quality is Quality.OK
+        sim.stop()
+        os.close(fd)
+        proc.terminate()
+        proc.wait(5)
+        got = bus.run_cycle()  # the port is gone
+        assert got[0].values[0].quality is Quality.TIMEOUT
+        assert bus.faults["port-down"] >= 1 and bus.port_error
+        proc = line()
+        sim, fd = meter_on_b()
+        deadline = time.monotonic() + 10
+        quality = None
+        while time.monotonic() < deadline and quality is not Quality.OK:
+            time.sleep(0.3)  # the reopen backoff starts at 0.5 s
+            quality = bus.run_cycle()[0].values[0].quality
+        assert quality is Quality.OK
+        assert bus.reopens >= 1 and bus.port_error is None
+    finally:
+        bus.stop()
+        sim.stop()
+        os.close(fd)
+        proc.terminate()
+        proc.wait(5)
