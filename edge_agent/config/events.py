@@ -26,7 +26,8 @@ def _readable_file(value: Path, info: ValidationInfo) -> Path:
 
 
 class TlsConfig(StrictModel):
-    """TLS to the broker; files are checked at load time (a missing one is a config error, exit 78)."""
+    """TLS to the broker; files are checked at load time (a missing one is a config error, exit 78).
+    The broker's certificate must name ``mqtt.host`` (a DNS or IP subject alternative name)."""
 
     ca_file: Path = Field(description="CA certificate (PEM) that signed the broker's certificate.")
     cert_file: Path | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
