@@ -8,6 +8,7 @@ for H.264 encoding; the agent itself never needs it.
 Clips:
 - ``street-parked-van.mp4``: the first 40 s, H.264. A van stays parked top right the whole time; people
   walk along the road. The tests' and demo's street camera.
+- ``street-h265.mp4``: the first 12 s in H.265 (HEVC), for the H.265 RTSP camera test.
 - ``street-goods.mp4``: 30 s from 40 s on, with a pile of cardboard boxes composited onto the pavement from
   8 s: an object no COCO class names (the static-object finder's test).
 
@@ -27,9 +28,13 @@ VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 X264 = ["-c:v", "libx264", "-preset", "slow", "-crf", "30", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 
 
-def encode_segment(src: Path, dst: Path, start_s: float, dur_s: float) -> None:
+X265 = ["-c:v", "libx265", "-preset", "fast", "-crf", "32", "-pix_fmt", "yuv420p", "-tag:v", "hvc1"]
+X265 += ["-x265-params", "log-level=error", "-movflags", "+faststart"]
+
+
+def encode_segment(src: Path, dst: Path, start_s: float, dur_s: float, codec: list[str] = X264) -> None:
     cmd = ["ffmpeg", "-loglevel", "error", "-y", "-ss", str(start_s), "-t", str(dur_s), "-i", str(src), "-an"]
-    subprocess.run([*cmd, *X264, str(dst)], check=True)
+    subprocess.run([*cmd, *codec, str(dst)], check=True)
 
 
 def boxes_sprite(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -79,6 +84,7 @@ def main() -> None:
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     encode_segment(a.src, a.out / "street-parked-van.mp4", 0.0, 40.0)
+    encode_segment(a.src, a.out / "street-h265.mp4", 0.0, 12.0, X265)
     goods_clip(a.src, a.out / "street-goods.mp4", 40.0, 30.0, appear_s=8.0)
     for p in sorted(a.out.glob("*.mp4")):
         print(f"{p}: {p.stat().st_size / 1e6:.2f} MB")

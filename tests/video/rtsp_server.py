@@ -2,8 +2,8 @@
 """A real RTSP server on loopback for the reconnection test (run with the SYSTEM python3: it needs python3-gi
 and gir1.2-gst-rtsp-server-1.0 from Debian, which the project's venv does not have).
 
-Serves an MP4 (H.264) file at rtsp://127.0.0.1:PORT/street, looping it by seeking back to 0 at its end.
-Usage: /usr/bin/python3 tests/video/rtsp_server.py PORT CLIP
+Serves an MP4 (H.264 or H.265) file at rtsp://127.0.0.1:PORT/street, looping it by seeking back to 0 at
+its end. Usage: /usr/bin/python3 tests/video/rtsp_server.py PORT CLIP [h264|h265]
 """
 
 import sys
@@ -17,13 +17,15 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 def main() -> None:
     port, clip = sys.argv[1], sys.argv[2]
+    codec = sys.argv[3] if len(sys.argv) > 3 else "h264"
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(port)
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(
-        f'( filesrc location="{clip}" ! qtdemux ! h264parse name=parse ! rtph264pay name=pay0 pt=96 config-interval=1 )'
+        f'( filesrc location="{clip}" ! qtdemux ! {codec}parse name=parse '
+        f"! rtp{codec}pay name=pay0 pt=96 config-interval=1 )"
     )
     factory.set_shared(True)
 

@@ -49,7 +49,8 @@ video:
 
 
 class RtspServer:
-    def __init__(self, clip: Path) -> None:
+    def __init__(self, clip: Path, codec: str = "h264") -> None:
+        self.codec = codec
         # The SYSTEM python3: Debian's python3-gi and the GstRtspServer typelib are not in the venv.
         self.python = "/usr/bin/python3"
         self.clip = clip
@@ -69,7 +70,7 @@ class RtspServer:
         )
         if probe.returncode != 0:
             require_tool("gst-rtsp-server under /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0)")
-        self.proc = subprocess.Popen([self.python, str(SERVER), str(self.port), str(self.clip)])
+        self.proc = subprocess.Popen([self.python, str(SERVER), str(self.port), str(self.clip), self.codec])
         wait_port(self.port)
 
     def kill(self) -> None:
@@ -114,6 +115,22 @@ def test_rtsp_server_killed_and_restarted(rtsp: RtspServer, tmp_path: Path, dete
     assert [e.phase for e in off] == [Phase.START, Phase.END]
     assert off[0].incident == off[1].incident and off[1].body["down_s"] > 0
     assert not svc._worker.is_alive()  # type: ignore[union-attr]
+
+
+def test_h265_rtsp_camera(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    server = RtspServer(MEDIA / "street-h265.mp4", codec="h265")
+    server.start()
+    cfg = parse_config(config(server.url, tmp_path))
+    svc = build_video_service(cfg, Collect(), SystemClock(), tmp_path, detector=detector)
+    assert svc is not None
+    svc.start()
+    try:
+        wait_for(lambda: analysed(svc) >= 4, 30, "analysis of the H.265 stream")
+        frame = svc.cams[0].slot.peek()
+        assert frame is not None and frame.size == (768, 576)
+    finally:
+        svc.stop(5.0)
+        server.kill()
 
 
 def test_looping_file_camera_reports_the_van(tmp_path: Path, detector) -> None:  # type: ignore[no-untyped-def]
