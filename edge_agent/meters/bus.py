@@ -342,6 +342,9 @@ class BusOwner:
             kind = ""
             values: dict[str, float] | None = None
             for _ in range(1 + retries):
+                if self._stop.is_set():
+                    kind = "budget"  # stopping: what is left of the cycle is not asked
+                    break
                 if time.monotonic() - started + reader.timeout_s > budget and (answered or i > 0):
                     kind = "budget"
                     break
@@ -416,6 +419,16 @@ class BusOwner:
 
     # -- health --------------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, object]:
+        """Counters for health details (read from the main thread while the bus thread counts: a copy
+        may race with an insert, so it is retried)."""
+        for _ in range(5):
+            try:
+                return self._snapshot()
+            except RuntimeError:  # dictionary changed size during iteration
+                continue
+        return {"port_open": self._open, "port_error": self.port_error, "cycles": self.cycles}
+
+    def _snapshot(self) -> dict[str, object]:
         return {
             "port_open": self._open,
             "port_error": self.port_error,
