@@ -83,25 +83,89 @@ def detect_rate(det, seconds: float) -> float:  # type: ignore[no-untyped-def]
     return n / (time.perf_counter() - t0)
 
 
-def pipeline_rate(det, seconds: float, cams: int) -> float:  # type: ignore[no-untyped-def]
-    """Frames through the detector per second with every frame needing inference (gate always detects)."""
+class MemoryReader:
+    """A camera source that hands out pre-decoded frames as fast as the analysis takes them.
+
+    Used for the throughput comparison so that the pipeline windows measure the analysis around the
+    detector (gating, batching, pre/post-processing, tracking, rules) and not the decoding of the
+    bench's files; decoding is counted in the CPU-per-camera figure. ``paused`` stops it for raw windows.
+    """
+
+    kind = None
+    opens = 1
+    fps = 0.0
+
+    def __init__(self, frames: list, slot, clock) -> None:  # type: ignore[no-untyped-def,type-arg]
+        self.frames, self.slot, self.clock = frames, slot, clock
+        self.on_frame = None
+        self.paused = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from edge_agent.video.frames import Frame
+
+        k = 0
+        while not self._stop.is_set():
+            if self.paused.is_set() or self.slot.waiting():
+                time.sleep(0.001)
+                continue
+            img = self.frames[k % len(self.frames)]
+            k += 1
+            self.slot.put(Frame(img, self.clock.now(), self.clock.monotonic(), k))
+            if self.on_frame is not None:
+                self.on_frame()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout_s: float = 1.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout_s)
+
+
+def throughput(det, rounds: int, win_s: float, cams: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """Alternate short raw and pipeline windows (paired, same background load); rates per window."""
     from edge_agent.clock import SystemClock
     from edge_agent.video.service import build_video_service
 
+    cap = cv2.VideoCapture(str(CLIP))
+    frames = []
+    for _ in range(40):
+        ok, img = cap.read()
+        if ok:
+            frames.append(img)
+    raws, pipes = [], []
     with tempfile.TemporaryDirectory() as tmp:
         cfg = make_config(Path(tmp), cams, analysis_fps=30, gate=False)
-        svc = build_video_service(cfg, lambda e: None, SystemClock(), Path(tmp), detector=det)
+        clock = SystemClock()
+        svc = build_video_service(cfg, lambda e: None, clock, Path(tmp), detector=det)
         assert svc is not None
+        feeders = []
+        for c in svc.cams:
+            c.reader = MemoryReader(frames, c.slot, clock)  # type: ignore[assignment]
+            c.reader.on_frame = svc._wake.set
+            c.status.up()
+            feeders.append(c.reader)
         svc.start()
         try:
-            deadline = time.monotonic() + 10
-            while svc.inferences < 10 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            n0, t0 = svc.inferences, time.monotonic()
-            time.sleep(seconds)
-            return (svc.inferences - n0) / (time.monotonic() - t0)
+            for _ in range(rounds):
+                for f in feeders:
+                    f.paused.set()
+                time.sleep(0.2)  # the worker finishes what it holds
+                raws.append(raw_rate(det, win_s))
+                for f in feeders:
+                    f.paused.clear()
+                time.sleep(0.2)
+                n0, t0 = svc.inferences, time.monotonic()
+                time.sleep(win_s)
+                pipes.append((svc.inferences - n0) / (time.monotonic() - t0))
         finally:
             svc.stop(5.0)
+    return raws, pipes
 
 
 def gated_share(det) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
@@ -202,18 +266,17 @@ def main() -> None:
     if a.child:
         child(a.child, a.seconds, a.max_batch)
         return
-    win = 3.0 if a.quick else 6.0
+    win = 1.5 if a.quick else 2.0
     det = load()
     det1 = load(max_batch=1)
-    raws, pipes, dets, pipes1 = [], [], [], []
-    for _ in range(2 if a.quick else 3):  # interleaved: all see the same background load
-        raws.append(raw_rate(det, win))
-        dets.append(detect_rate(det, win / 2))
-        pipes.append(pipeline_rate(det, win, cams=6))
-        pipes1.append(pipeline_rate(det1, win, cams=6))
-    raws.append(raw_rate(det, win))
+    rounds = 4 if a.quick else 10
+    raws, pipes = throughput(det, rounds, win, cams=4)
+    raws1, pipes1 = throughput(det1, rounds, win, cams=4)
+    dets = [detect_rate(det, win) for _ in range(3)]
     raw, pipe, one = statistics.median(raws), statistics.median(pipes), statistics.median(dets)
     pipe1 = statistics.median(pipes1)
+    ratio = statistics.median(p / r for p, r in zip(pipes, raws, strict=True))
+    ratio1 = statistics.median(p / r for p, r in zip(pipes1, raws1, strict=True))
     share, detected, analysed = gated_share(det)
     one_cam = run_child(1, 10.0 if a.quick else 20.0)
     four = run_child(4, 8.0 if a.quick else 15.0)
@@ -222,7 +285,7 @@ def main() -> None:
     res = {
         "raw_infer_per_s": round(raw, 1),
         "pipeline_infer_per_s": round(pipe, 1),
-        "pipeline_vs_raw": round(pipe / raw, 3),
+        "pipeline_vs_raw": round(ratio, 3),
         "gated_frame_share": round(share, 3),
         "cpu_s_per_camera_s": round(one_cam["cpu_s"] / one_cam["wall_s"], 3),
         "peak_rss_mb_4cams": round(four["peak_rss_mb"], 1),
@@ -242,15 +305,15 @@ def main() -> None:
             "windows " + ", ".join(f"{r:.0f}" for r in raws),
         ),
         (
-            "pipeline, every frame detected, 6 cams",
+            "pipeline, every frame detected, 4 cams",
             f"{pipe:.1f} inf/s",
-            f"{pipe / raw:.2f} of raw (goal >= 0.9)",
+            f"{ratio:.2f} of raw (goal >= 0.9), paired",
             "windows " + ", ".join(f"{p:.0f}" for p in pipes),
         ),
         (
             "pipeline as above, detector.max_batch 1",
             f"{pipe1:.1f} inf/s",
-            f"{pipe1 / raw:.2f} of raw",
+            f"{ratio1:.2f} of raw, paired",
             "windows " + ", ".join(f"{p:.0f}" for p in pipes1),
         ),
         (

@@ -57,6 +57,11 @@ class LatestSlot:
             self._fresh = False
             return self._frame
 
+    def waiting(self) -> bool:
+        """Is there a frame nobody took yet?"""
+        with self._lock:
+            return self._fresh
+
     def peek(self) -> Frame | None:
         """The newest frame, taken or not (snapshots, health)."""
         with self._lock:

@@ -37,9 +37,15 @@ class GateResult:
 
 
 def small_grey(image: np.ndarray, width_px: int) -> np.ndarray:
+    """Grey, ``width_px`` wide, blurred. Area-averaging by a whole factor first (OpenCV's fast path; a
+    fractional INTER_AREA costs ~1 ms on a 768x576 frame, a fifth of the whole analysis), then linear."""
     h, w = image.shape[:2]
-    height = max(1, round(h * width_px / w))
-    g = cv2.cvtColor(cv2.resize(image, (width_px, height), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    g = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    k = max(1, w // width_px)
+    if k > 1:
+        g = cv2.resize(g, (w // k, max(1, h // k)), interpolation=cv2.INTER_AREA)
+    if g.shape[1] != width_px:
+        g = cv2.resize(g, (width_px, max(1, round(h * width_px / w))), interpolation=cv2.INTER_LINEAR)
     return cv2.GaussianBlur(g, (5, 5), 0)
 
 
