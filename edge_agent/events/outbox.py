@@ -154,6 +154,8 @@ class Outbox:
         self._queue: list[_Item] = []
         self._writing = False
         self._cursor = 0
+        self._handed_out = 0
+        """Highest seq ever given to the publisher (a rewind does not lower it): a notice above it is unsent."""
         self._overflow = _Overflow()
         self.dropped_total = {"size": 0, "age": 0}
         try:
@@ -315,7 +317,7 @@ class Outbox:
     # bounds ----------------------------------------------------------------------------------------
     def _overflow_updatable(self) -> bool:
         seq = self._overflow.seq
-        return seq is not None and seq > self._cursor and self._exists(seq)
+        return seq is not None and seq > self._handed_out and self._exists(seq)
 
     def _exists(self, seq: int) -> bool:
         return self._scalar("SELECT 1 FROM events WHERE seq = ?", (seq,)) is not None
@@ -424,6 +426,7 @@ class Outbox:
             ).fetchall()
             if rows:
                 self._cursor = rows[-1][0]
+                self._handed_out = max(self._handed_out, self._cursor)
         return [Pending(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7]) for r in rows]
 
     def is_late(self, row: Pending, conn_gen: int, late_after_s: float) -> bool:
