@@ -7,6 +7,7 @@ handshake forever.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Literal
 
@@ -39,9 +40,15 @@ class TlsConfig(StrictModel):
         return None if v is None else _readable_file(v, info)
 
     @model_validator(mode="after")
-    def _pair(self) -> TlsConfig:
+    def _usable(self) -> TlsConfig:
         if (self.cert_file is None) != (self.key_file is None):
             raise ValueError("mutual TLS needs both cert_file and key_file")
+        try:  # readable is not enough: a wrong file or a key that does not match must stop us here
+            ctx = ssl.create_default_context(cafile=str(self.ca_file))
+            if self.cert_file is not None and self.key_file is not None:
+                ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
+        except (ssl.SSLError, OSError) as exc:
+            raise ValueError(f"TLS files not usable: {exc}") from exc
         return self
 
 

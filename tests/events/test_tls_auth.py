@@ -119,6 +119,14 @@ def test_missing_tls_file_is_a_config_error_with_line(tmp_path: Path, pki: Pki) 
     assert "cannot read" in problem.message and "nope.pem" in problem.message
     with pytest.raises(ConfigError, match="both cert_file and key_file"):
         agent_config(tmp_path, 8883, f"  tls: {{ca_file: {pki.ca}, cert_file: {pki.client_cert}}}\n")
+    with pytest.raises(ConfigError, match="TLS files not usable"):
+        agent_config(tmp_path, 8883, f"  tls: {{ca_file: {pki.client_key}}}\n")  # a key is not a CA
+    with pytest.raises(ConfigError, match="TLS files not usable"):  # certificate and key do not match
+        agent_config(
+            tmp_path,
+            8883,
+            f"  tls: {{ca_file: {pki.ca}, cert_file: {pki.client_cert}, key_file: {pki.server_key}}}\n",
+        )
     with pytest.raises(ConfigError, match="password given without username"):
         agent_config(tmp_path, 1883, "  password: {value: x}\n")
 
