@@ -192,6 +192,17 @@ def summarise(delays: list[float | None], waking: list[bool], fa: int, hh_years:
     }
 
 
+def _nan_to_none(x: object) -> object:
+    """JSON has no NaN: an undefined figure (no detection at all) is null."""
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _nan_to_none(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_nan_to_none(v) for v in x]
+    return x
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--households", type=int, default=200)
@@ -202,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "--set", default="{}", help="anomaly config overrides as JSON, e.g. '{\"alarm_per_year\": 1}'"
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--json-out", metavar="FILE", help="also write the JSON object to FILE")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -286,10 +298,11 @@ def main(argv: list[str] | None = None) -> int:
             "wall_s": round(wall_s, 1),
         }
     )
+    text = json.dumps(_nan_to_none(out), indent=1)
+    if args.json_out:
+        Path(args.json_out).write_text(text + "\n")
     if args.json:
-        print(
-            json.dumps(out, indent=1, default=lambda x: None if isinstance(x, float) and math.isnan(x) else x)
-        )
+        print(text)
         return 0
 
     print(

@@ -10,6 +10,9 @@ import datetime as dt
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+UTC_NAMES = ("UTC", "Etc/UTC")
+"""Served without the time-zone database (a minimal gateway image may lack it)."""
+
 
 class LocalHour(NamedTuple):
     day: int
@@ -22,7 +25,7 @@ class LocalHour(NamedTuple):
 
 class LocalCalendar:
     def __init__(self, timezone: str) -> None:
-        self.tz = ZoneInfo(timezone)
+        self.tz: dt.tzinfo = dt.timezone.utc if timezone in UTC_NAMES else ZoneInfo(timezone)
         self._cache: dict[int, LocalHour] = {}
 
     def at(self, ts: float) -> LocalHour:

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from edge_agent.cli.common import add_config_arg, load_or_exit
 from edge_agent.events.model import Event
@@ -70,7 +69,7 @@ class CsvProblems:
             print(f"line {line}: {why}", file=self.out)
 
 
-def parse_ts(text: str, tz: ZoneInfo) -> float:
+def parse_ts(text: str, tz: dt.tzinfo) -> float:
     """ISO 8601 to epoch seconds; a time without an offset is local time of the households."""
     t = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if t.tzinfo is None:
@@ -78,7 +77,7 @@ def parse_ts(text: str, tz: ZoneInfo) -> float:
     return t.timestamp()
 
 
-def read_csv(f: TextIO, tz: ZoneInfo, problems: CsvProblems) -> list[Reading]:
+def read_csv(f: TextIO, tz: dt.tzinfo, problems: CsvProblems) -> list[Reading]:
     """Every well-formed row as a Reading, sorted by time (stable: rows of equal time keep file order)."""
     reader = csv.reader(f)
     header = next(reader, None)
@@ -136,6 +135,7 @@ def event_json(ev: Event) -> str:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from edge_agent.anomaly.localtime import LocalCalendar
     from edge_agent.anomaly.replay import replay
     from edge_agent.anomaly.service import AnomalyScorer
     from edge_agent.clock import SimClock
@@ -145,7 +145,7 @@ def run_score(args: argparse.Namespace) -> int:
         print(f"{args.config}: no households configured: nothing to score", file=sys.stderr)
         return 2
     problems = CsvProblems(sys.stderr)
-    tz = ZoneInfo(cfg.anomaly.timezone)
+    tz = LocalCalendar(cfg.anomaly.timezone).tz
     try:
         if args.csv == "-":
             readings = read_csv(sys.stdin, tz, problems)

@@ -140,10 +140,12 @@ class AnomalyConfig(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
+        if v in ("UTC", "Etc/UTC"):
+            return v  # needs no time-zone database
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r}") from exc
+            raise ValueError(f"unknown time zone {v!r} (is the tzdata package installed?)") from exc
         return v
 
     @model_validator(mode="after")

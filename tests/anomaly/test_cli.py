@@ -100,7 +100,7 @@ def test_household_config_errors_point_at_the_line(tmp_path: Path) -> None:
         load_config(f)
     assert sorted(str(p) for p in exc.value.problems) == sorted(
         [
-            f"{f}:11: anomaly.timezone: unknown time zone 'Mars/Olympus'",
+            f"{f}:11: anomaly.timezone: unknown time zone 'Mars/Olympus' (is the tzdata package installed?)",
             f"{f}:4: households[0]: a household needs a water_meter or an electricity_meter (or both)",
             f"{f}:8: households[1].away[0]: until must be after from",
         ]
