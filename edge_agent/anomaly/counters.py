@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+CLOCK_JUMP_S = 3600.0
+"""A reading this much older than the last one means the clock was reset, not a late delivery."""
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -37,6 +40,10 @@ class CounterTrack:
     def update(self, ts: float, value: float) -> tuple[Interval | None, bool]:
         """Feed a good reading. Returns (interval to attribute or None, use seen across a gap)."""
         if self.last_ts is None or self.last_value is None:
+            self.last_ts, self.last_value = ts, value
+            return None, False
+        if ts < self.last_ts - CLOCK_JUMP_S:  # the wall clock went back (NTP after a wrong boot time)
+            self._count("clock_went_back")
             self.last_ts, self.last_value = ts, value
             return None, False
         if ts <= self.last_ts:

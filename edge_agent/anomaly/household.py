@@ -16,7 +16,7 @@ from typing import Any
 from edge_agent.config.anomaly import AnomalyConfig, HouseholdConfig
 from edge_agent.events.model import EventSink, Phase, Severity, new_event
 
-from .counters import CounterTrack
+from .counters import CLOCK_JUMP_S, CounterTrack
 from .leak import LeakDetector
 from .localtime import LocalCalendar
 from .routine import Routine
@@ -198,6 +198,17 @@ class Household:
     def advance(self, now: float) -> None:
         """Judge every slot whose end plus grace has passed; report meters silent for too long."""
         last = int((now - self.cfg.grace_s) // self.slot_s) - 1
+        if self.last_closed is not None and last < self.last_closed - CLOCK_JUMP_S // self.slot_s:
+            # the wall clock went back: start judging slots afresh from the new time (the routine,
+            # thresholds and the current silence are kept; slots already judged are not judged again)
+            log.warning(
+                "household %s: clock went back %.1f h",
+                self.id,
+                (self.last_closed - last) * self.slot_s / 3600,
+            )
+            self._count("clock_went_back")
+            self.slots = {k: v for k, v in self.slots.items() if k > last}
+            self.last_closed = last
         if self.last_closed is None:
             if not self.slots:
                 self._check_offline(now)

@@ -59,3 +59,12 @@ def test_state_survives_a_restart() -> None:
     d.load(c.to_dict())
     iv, _ = d.update(900, 42.501)
     assert iv is not None and iv.delta == pytest.approx(0.001)
+
+
+def test_a_clock_set_back_rebases_instead_of_ignoring_every_later_reading() -> None:
+    c = track()
+    c.update(10 * 3600, 100.0)
+    assert c.update(2 * 3600, 100.0) == (None, False)  # NTP pulled the clock back 8 hours
+    iv, _ = c.update(2 * 3600 + 900, 100.003)
+    assert iv is not None and iv.delta == pytest.approx(0.003)
+    assert c.stats == {"clock_went_back": 1}

@@ -152,3 +152,19 @@ def test_a_leak_does_not_hide_a_person_who_stopped_using_water() -> None:
     feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
     assert run.of("leak", Phase.START)
     assert [e for e in run.of("inactivity", min_severity=Severity.ALARM) if t0 <= e.ts <= t1]
+
+
+def test_a_clock_set_back_does_not_stop_scoring() -> None:
+    sim = quiet_sim(days=6)
+    run = make_scorer([sim])
+    hh = run.scorer.households["hh-1"]
+    back_s = 2 * DAY  # the gateway booted with a clock two days fast, then NTP corrected it
+    for t, w, e in zip(sim.ts.tolist(), sim.water_m3.tolist(), sim.energy_kwh.tolist(), strict=True):
+        shown = t + back_s if t < T0 + 3 * DAY else t
+        hh.ingest(sim.water_meter, "water_m3", shown, w)
+        hh.ingest(sim.elec_meter, "energy_kwh", shown, e)
+        hh.advance(shown)
+    assert hh.stats["clock_went_back"] == 1
+    assert hh.stats.get("late_readings", 0) < 10  # the readings after the jump were scored, not dropped
+    assert hh.last_closed is not None and hh.last_closed * hh.slot_s > T0 + 5.9 * DAY - 3600
+    assert hh.last_activity_ts is not None and hh.last_activity_ts > T0 + 5 * DAY
