@@ -59,6 +59,7 @@ class HouseholdResult:
     undeclared_trips: int = 0
     naive: dict[str, list[float | None] | int] = field(default_factory=dict)
     other_events: dict[str, int] = field(default_factory=dict)
+    replay_cpu_s: float = 0.0
 
 
 def readings_of(sim: SimHousehold) -> Iterator[Reading]:
@@ -134,7 +135,9 @@ def evaluate_household(args: tuple[int, int, int, str]) -> HouseholdResult:
     with tempfile.TemporaryDirectory() as state_dir:
         svc = build_anomaly_service(cfg, events.append, clock, Path(state_dir))
         assert svc is not None
+        cpu0 = time.process_time()
         replay(svc, clock, readings_of(sim))
+        replay_cpu_s = time.process_time() - cpu0
     trips = [(t.start_ts, t.end_ts) for t in sim.trips]
     undeclared = [(t.start_ts, t.end_ts) for t in sim.trips if not t.declared]
     incidents = [(inc.onset_ts, inc.end_ts) for inc in sim.incidents]
@@ -147,6 +150,7 @@ def evaluate_household(args: tuple[int, int, int, str]) -> HouseholdResult:
         any(t.declared for t in sim.trips),
         sim.profile.mobile,
         undeclared_trips=len(undeclared),
+        replay_cpu_s=replay_cpu_s,
     )
     for level, delays, fa_attr in (
         (Severity.ALARM, res.delays_h, "false_alarms"),
@@ -268,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in r.other_events.items():
             other[k] = other.get(k, 0) + v
 
+    cpu_ms_per_hh_day = 1000 * sum(r.replay_cpu_s for r in results) / (args.households * args.days)
+    core_share_1000 = cpu_ms_per_hh_day * 1000 / 86_400_000  # 1000 households scored in real time
     out = dict(ours)
     out.update({f"naive_{k}": v for k, v in naive.items()})
     out.update({f"naive_water_only_{k}": v for k, v in naive_w.items()})
@@ -296,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             "by_household_class": by_class,
             "other_event_starts": other,
             "wall_s": round(wall_s, 1),
+            "scorer_cpu_ms_per_household_day": round(cpu_ms_per_hh_day, 2),
+            "scorer_share_of_one_core_for_1000_households": round(core_share_1000, 5),
         }
     )
     text = json.dumps(_nan_to_none(out), indent=1)
@@ -350,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'onset':<10}{'n':>5}{'found':>7}{'median h':>10}")
     for lo, n, g, m in by_hour:
         print(f"{lo:02d}-{lo + 3:02d}h    {n:>5}{g:>7}{m:>10.1f}")
+    print(
+        f"\nscorer cost (replay only, includes Reading objects): {cpu_ms_per_hh_day:.1f} ms CPU per household-day;"
+        f" 1000 households in real time use {core_share_1000:.2e} of one core (limit 1.0)"
+    )
     print(f"\nother incidents started (no leaks or spikes are injected: all false): {other or 'none'}")
     return 0
 
