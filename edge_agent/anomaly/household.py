@@ -274,6 +274,10 @@ class Household:
             return
         if view is None:
             self.nodata_slots += 1
+            if active:  # use seen across a gap in the data: someone was there
+                if self.inactivity is not None:
+                    self._end_inactivity(end, "activity resumed")
+                self._reset_silence(end)
             return
         self.day_seen_slots += 1
         how = lh.hour_of_week
