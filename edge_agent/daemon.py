@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any
 
 from edge_agent.clock import Clock, SystemClock
-from edge_agent.config import ConfigError, LoadedConfig, load_config
+from edge_agent.config import ConfigError, ConfigProblem, LoadedConfig, load_config
 from edge_agent.events.model import Event, EventSink
 from edge_agent.meters.reading import Reading
 from edge_agent.metrics import record_health, start_metrics_server
@@ -198,9 +198,11 @@ class Daemon:
         return 0
 
     def _do_reload(self) -> None:
+        """Validate the new file (and the model it points at) before touching the running parts."""
         self.notifier.reloading()
         try:
             new = self._with_state_dir(load_config(self.loaded.path))
+            preflight(new)
         except ConfigError as exc:
             for p in exc.problems:
                 log.error("reload refused, keeping the running config: %s", p)
@@ -208,8 +210,12 @@ class Daemon:
             return
         log.info("reloading config %s (sha256 %s)", new.path, new.sha256[:12])
         self.parts.stop(self.STOP_TIMEOUT_S)
-        self.loaded = new
-        self.parts = build_parts(new, self.clock, self.event_tap)
+        try:
+            self.parts = build_parts(new, self.clock, self.event_tap)
+            self.loaded = new
+        except Exception:
+            log.exception("building the new config failed; going back to the running one")
+            self.parts = build_parts(self.loaded, self.clock, self.event_tap)
         self._register_commands()
         self.parts.start()
         self.notifier.ready(self._summary(self.parts.health()))
@@ -217,6 +223,31 @@ class Daemon:
     @staticmethod
     def _summary(health: list[tuple[str, Health]]) -> str:
         return "; ".join(f"{n}: {h.summary or ('ok' if h.ok else 'unhealthy')}" for n, h in health) or "idle"
+
+
+def preflight(loaded: LoadedConfig) -> None:
+    """Checks beyond the YAML itself: the model the cameras would load. Raises ConfigError."""
+    cfg = loaded.config
+    if not cfg.cameras:
+        return
+    from edge_agent.inference.detector import check_model
+    from edge_agent.inference.errors import ModelError
+
+    try:
+        check_model(cfg.detector)
+    except ModelError as exc:
+        line = _line_of_key(loaded.path, "detector")
+        raise ConfigError([ConfigProblem(str(loaded.path), line, "detector", str(exc))]) from exc
+
+
+def _line_of_key(path: Path, key: str) -> int:
+    try:
+        for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if text.startswith(f"{key}:"):
+                return i
+    except OSError:
+        pass
+    return 1
 
 
 def describe(loaded: LoadedConfig) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from edge_agent.config import EX_CONFIG, ConfigError, load_config
-from edge_agent.daemon import describe
+from edge_agent.daemon import describe, preflight
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     for f in args.files:
         try:
             loaded = load_config(f)
+            preflight(loaded)
         except ConfigError as exc:
             for p in exc.problems:
                 print(p, file=sys.stderr)

@@ -191,3 +191,27 @@ def test_metrics_endpoint_when_enabled(tmp_path: Path, listener: NotifyListener)
         proc.wait(10)
     assert 'edge_agent_part_healthy{part="events"} 1.0' in body
     assert "edge_agent_build_info" in body
+
+
+def test_sighup_with_a_missing_model_keeps_running_config(tmp_path: Path, listener: NotifyListener) -> None:
+    """The new file is valid YAML but points at a model that does not exist: refused before anything stops."""
+    cfg = write_config(tmp_path)
+    proc = start_agent(cfg, tmp_path / "state", listener.path)
+    try:
+        listener.wait_for("READY=1", timeout_s=60)
+        clip = REPO / "media" / "street-parked-van.mp4"
+        cfg.write_text(
+            cfg.read_text() + f"detector:\n  model: no-such-model\ncameras:\n  - id: c1\n    url: {clip}\n"
+        )
+        proc.send_signal(signal.SIGHUP)
+        listener.wait_for("RELOADING=1", timeout_s=60)
+        listener.wait_for("WATCHDOG=1", count=listener.count("WATCHDOG=1") + 2, timeout_s=60)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _, err = proc.communicate()
+    assert f"reload refused, keeping the running config: {cfg}:9: detector: " in err
+    assert "model manifest not found" in err
