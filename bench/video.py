@@ -211,6 +211,15 @@ def dwell_to_outbox(det, runs: int) -> list[float]:  # type: ignore[no-untyped-d
     return out
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries it across exec, so a child
+    of a big parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(cams: int, seconds: float, max_batch: int | None) -> None:
     """Run ``cams`` file cameras at 2 fps with gating for ``seconds``; print CPU and peak RSS as JSON."""
     from edge_agent.clock import SystemClock
@@ -229,7 +238,7 @@ def child(cams: int, seconds: float, max_batch: int | None) -> None:
         live = sum(c.status.online for c in svc.cams)
         analysed = sum(c.analysed for c in svc.cams)
         svc.stop(5.0)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(
         json.dumps(
             {
