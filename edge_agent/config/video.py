@@ -87,6 +87,7 @@ class CameraConfig(StrictModel):
     def _url(cls, v: str, info: ValidationInfo) -> str:
         if "://" in v or v.startswith("/dev/") or v.isdigit():
             return v
+        # A missing file is not refused here (it may be mounted later); the camera reports it offline.
         return str(resolve_path(Path(v), info))
 
     @model_validator(mode="after")

@@ -14,6 +14,8 @@ HEAD = "gateway: {id: gw}\n"
 def test_relative_file_url_resolves_against_the_config_folder(tmp_path: Path) -> None:
     cfg_file = tmp_path / "etc" / "config.yaml"
     cfg_file.parent.mkdir()
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "clip.mp4").write_bytes(b"")
     cfg_file.write_text(
         HEAD + "cameras:\n  - id: c\n    url: ../media/clip.mp4\n  - id: r\n    url: rtsp://cam/1\n"
     )
