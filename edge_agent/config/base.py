@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class StrictModel(BaseModel):
@@ -19,9 +19,14 @@ class Secret(StrictModel):
     is a config error before anything starts.
     """
 
-    value: str | None = None
-    file: Path | None = None
-    env: str | None = None
+    value: str | None = Field(None, description="The secret itself (avoid: the config file is often shared).")
+    file: Path | None = Field(None, description="A file holding the secret (trailing newline stripped).")
+    env: str | None = Field(None, description="An environment variable holding the secret.")
+
+    @field_validator("file")
+    @classmethod
+    def _relative_to_config(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        return None if v is None else resolve_path(v, info)
 
     @model_validator(mode="after")
     def _one_source(self) -> Secret:

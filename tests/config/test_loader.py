@@ -55,3 +55,27 @@ def test_check_config_exits_78_with_one_line_per_problem(tmp_path: Path) -> None
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
 def test_shipped_configs_are_valid(name: str) -> None:
     load_config(REPO / "configs" / name)
+
+
+def test_secret_file_is_read_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "mqtt-password").write_text("s3cret\n")
+    f = tmp_path / "gateway.yaml"
+    f.write_text("gateway: {id: gw1}\nmqtt:\n  username: gw1\n  password: {file: mqtt-password}\n")
+    cfg = load_config(f).config
+    assert cfg.mqtt.password is not None and cfg.mqtt.password.reveal() == "s3cret"
+
+
+def test_unreadable_secret_and_two_sources_are_refused(tmp_path: Path) -> None:
+    f = tmp_path / "gateway.yaml"
+    f.write_text(
+        "gateway: {id: gw1}\nmqtt:\n  username: gw1\n  password: {file: missing}\n"
+        "  commands:\n    secret: {value: a, env: HOME}\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    text = str(exc.value)
+    assert (
+        f"{f}:4: mqtt.password: Value error, cannot read secret file" in text
+        or "cannot read secret file" in text
+    )
+    assert "give exactly one of value, file, env" in text
