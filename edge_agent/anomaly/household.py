@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from edge_agent.config.anomaly import AnomalyConfig, HouseholdConfig
@@ -503,6 +503,16 @@ class Household:
             "day": self.day,
             "day_start_ts": self.day_start_ts,
             "day_max": self.day_max,
+            # what a restart in the middle of a day or a slot must not lose
+            "slots": {str(k): list(astuple(v)) for k, v in self.slots.items()},
+            "pending_activity": self.pending_activity,
+            "nodata_slots": self.nodata_slots,
+            "day_counts": [[v, h, a, n] for (v, h), (a, n) in self.day_counts.items()],
+            "day_away": self.day_away,
+            "day_alarm": self.day_alarm,
+            "day_seen_slots": self.day_seen_slots,
+            "hour": [self.hour_l, self.hour_cov_s, self.hour_wet_slots, self.hour_seen_slots],
+            "offline": self.offline,
         }
 
     def load(self, d: dict[str, Any]) -> None:
@@ -538,6 +548,20 @@ class Household:
         self.day = d.get("day")
         self.day_start_ts = float(d.get("day_start_ts") or 0.0)
         self.day_max = float(d.get("day_max") or 0.0)
+        self.slots = {int(k): SlotAcc(*v) for k, v in (d.get("slots") or {}).items()}
+        self.pending_activity = bool(d.get("pending_activity"))
+        self.nodata_slots = int(d.get("nodata_slots") or 0)
+        self.day_counts = {(str(v), int(h)): [float(a), float(n)] for v, h, a, n in d.get("day_counts") or []}
+        self.day_away = bool(d.get("day_away"))
+        self.day_alarm = bool(d.get("day_alarm"))
+        self.day_seen_slots = int(d.get("day_seen_slots") or 0)
+        hour = d.get("hour")
+        if isinstance(hour, list) and len(hour) == 4:
+            self.hour_l, self.hour_cov_s = float(hour[0]), float(hour[1])
+            self.hour_wet_slots, self.hour_seen_slots = int(hour[2]), int(hour[3])
+        # a meter offline before the restart stays so (its incident ends when data returns); the others
+        # get offline_after_s from the restart before a gateway outage could pass for a meter's
+        self.offline = {m: i for m, i in (d.get("offline") or {}).items() if m in self.last_ok_ts}
         self.notice_thr = self.thresholds.threshold(self.cfg.notice_per_year)
         self.alarm_thr = self.thresholds.threshold(self.cfg.alarm_per_year)
 

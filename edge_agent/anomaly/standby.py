@@ -1,9 +1,11 @@
 """Electricity activity: power above the household's own standby, learned from its nights.
 
 Fridges cycle and routers hum all night, so "power above zero" says nothing. Night-time slot powers give
-the standby band (10th to 90th percentile: the fridge's swing). A slot is active when its mean power rises
-above that band and above the last hour's floor by a margin, or drops by more than the swing (a light or
-the TV switched off is a sign of life too). The trailing floor means a light or TV left burning stops
+the standby band (10th to 90th percentile) and the fridge's full swing (1st to 99th: a compressor cycle
+that lines up with a slot moves its mean by the whole fridge, and an empty flat must never look alive).
+A slot is active when its mean power rises above the band, and above the last hour's floor by more than
+the swing, by a margin; or drops by more than the swing and the margin (a light or the TV switched off
+is a sign of life too). The trailing floor means a light or TV left burning stops
 counting as activity after ``baseline_window_s``: exactly the case of a person who fell with the TV on.
 """
 
@@ -13,6 +15,7 @@ from collections import deque
 
 QUANTILE_LO = 0.1
 QUANTILE_HI = 0.9
+QUANTILE_SWING = 0.01
 NIGHTS_KEPT = 14
 MIN_NIGHT_SLOTS = 12
 
@@ -44,6 +47,7 @@ class StandbyModel:
         self.cold: deque[float] = deque(maxlen=max(4, 86400 // slot_s))
         self.lo_w: float | None = None
         self.hi_w: float | None = None
+        self.swing_w: float | None = None
         self.prev_w: float | None = None
 
     def band(self) -> tuple[float, float]:
@@ -58,6 +62,7 @@ class StandbyModel:
             vals = list(self.night)
             self.lo_w = quantile(vals, QUANTILE_LO)
             self.hi_w = quantile(vals, QUANTILE_HI)
+            self.swing_w = quantile(vals, 1 - QUANTILE_SWING) - quantile(vals, QUANTILE_SWING)
 
     def observe(self, power_w: float | None, is_night: bool) -> bool:
         """Classify one slot's mean power (None = no data: not active, and forgets the step reference)."""
@@ -65,7 +70,7 @@ class StandbyModel:
             self.prev_w = None
             return False
         lo, hi = self.band()
-        swing = hi - lo
+        swing = self.swing_w if self.swing_w is not None else max(hi - lo, self.default_swing_w)
         floor = min(self.recent) if self.recent else lo
         active = power_w > max(hi, floor + swing) + self.margin_w
         if not active and self.prev_w is not None:
@@ -78,12 +83,27 @@ class StandbyModel:
         return active
 
     def to_dict(self) -> dict[str, object]:
-        return {"night": [round(v, 1) for v in self.night], "lo_w": self.lo_w, "hi_w": self.hi_w}
+        return {
+            "night": [round(v, 1) for v in self.night],
+            "lo_w": self.lo_w,
+            "hi_w": self.hi_w,
+            "swing_w": self.swing_w,
+            "recent": [round(v, 1) for v in self.recent],
+            "cold": [round(v, 1) for v in self.cold],
+            "prev_w": self.prev_w,
+        }
 
     def load(self, d: dict[str, object]) -> None:
         night = d.get("night")
         if isinstance(night, list):
             self.night.extend(float(v) for v in night)
-        lo, hi = d.get("lo_w"), d.get("hi_w")
+        lo, hi, sw = d.get("lo_w"), d.get("hi_w"), d.get("swing_w")
         self.lo_w = float(lo) if isinstance(lo, int | float) else None
         self.hi_w = float(hi) if isinstance(hi, int | float) else None
+        self.swing_w = float(sw) if isinstance(sw, int | float) else None
+        for name in ("recent", "cold"):
+            vals = d.get(name)
+            if isinstance(vals, list):
+                getattr(self, name).extend(float(v) for v in vals)
+        prev = d.get("prev_w")
+        self.prev_w = float(prev) if isinstance(prev, int | float) else None

@@ -62,7 +62,7 @@ def test_lost_polls_are_no_data_not_inactivity() -> None:
     sim.water_m3[gap] = np.nan
     sim.energy_kwh[gap] = np.nan
     run = make_scorer([sim])
-    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    feed(run, readings_of(sim, upto_ts=T0 + 24 * DAY))
     inactive = [e for e in run.of("inactivity", min_severity=Severity.NOTICE) if e.ts >= t0]
     assert inactive == []
     offline = run.of("meter_offline")
@@ -75,10 +75,10 @@ def test_lost_polls_are_no_data_not_inactivity() -> None:
 
 def test_the_same_hours_without_any_use_do_raise_an_alarm() -> None:
     sim = quiet_sim()
-    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 22 * DAY + 12 * 3600  # 28 h without any use
     stop_using(sim, t0, t1)
     run = make_scorer([sim])
-    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    feed(run, readings_of(sim, upto_ts=T0 + 24 * DAY))
     alarms = [e for e in run.of("inactivity", min_severity=Severity.ALARM) if t0 <= e.ts <= t1]
     assert alarms
     assert any(e.ts > t0 + 5 * 3600 for e in alarms)  # what the run-time away test must suppress
@@ -87,19 +87,19 @@ def test_the_same_hours_without_any_use_do_raise_an_alarm() -> None:
 
 def test_declared_away_period_suppresses_the_alarm() -> None:
     sim = quiet_sim()
-    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 22 * DAY + 12 * 3600  # 28 h without any use
     stop_using(sim, t0, t1)
     hh = households_config([sim])
-    hh[0]["away"] = [{"from": "2026-01-26T07:30:00", "until": "2026-01-26T23:00:00"}]
+    hh[0]["away"] = [{"from": "2026-01-26T07:30:00", "until": "2026-01-27T13:00:00"}]
     assert START.day + 21 == 26
     run = make_scorer([sim], households=hh)
-    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    feed(run, readings_of(sim, upto_ts=T0 + 24 * DAY))
     assert [e for e in run.of("inactivity", min_severity=Severity.NOTICE) if t0 <= e.ts <= t1] == []
 
 
 def test_away_set_at_run_time_suppresses_and_ends_an_open_incident() -> None:
     sim = quiet_sim()
-    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 22 * DAY + 12 * 3600  # 28 h without any use
     stop_using(sim, t0, t1)
     run = make_scorer([sim])
     feed(run, readings_of(sim, upto_ts=t0 + 5 * 3600))
@@ -145,11 +145,11 @@ def test_a_days_use_far_above_the_baseline_is_a_spike() -> None:
 def test_a_leak_does_not_hide_a_person_who_stopped_using_water() -> None:
     sim = quiet_sim()
     add_water_flow(sim, T0 + 18 * DAY, T0 + 25 * DAY, litres_per_h=6.0)
-    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 21 * DAY + 22 * 3600
+    t0, t1 = T0 + 21 * DAY + 8 * 3600, T0 + 22 * DAY + 12 * 3600  # 28 h without any use
     stop_using(sim, t0, t1)
     add_water_flow(sim, t0, t1, litres_per_h=6.0)  # the leak keeps running through the silence
     run = make_scorer([sim])
-    feed(run, readings_of(sim, upto_ts=T0 + 23 * DAY))
+    feed(run, readings_of(sim, upto_ts=T0 + 24 * DAY))
     assert run.of("leak", Phase.START)
     assert [e for e in run.of("inactivity", min_severity=Severity.ALARM) if t0 <= e.ts <= t1]
 
