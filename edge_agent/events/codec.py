@@ -92,8 +92,8 @@ def to_wire(event: Event, seq: int, gateway: str, late: bool = False) -> dict[st
         "ts": round(event.ts * 1000),
         "sev": int(event.severity),
     }
-    if event.incident is not None:
-        wire["inc"] = event.incident
+    if event.incident is not None and not (Phase(event.phase) is Phase.START and event.incident == event.id):
+        wire["inc"] = event.incident  # a start event that names its incident by its own id leaves it out
     if late:
         wire["late"] = True
     if event.body:
@@ -176,6 +176,8 @@ def from_wire(wire: dict[str, Any]) -> WireEvent:
         inc = wire.get("inc")
         if inc is not None and not isinstance(inc, str):
             raise CodecError("inc must be a string")
+        if inc is None and wire["ph"] == Phase.START.value:
+            inc = wire["id"]  # the incident is named by its start event
         event = Event(
             kind=wire["kind"],
             source=wire["src"],

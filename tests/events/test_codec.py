@@ -46,7 +46,8 @@ def test_short_keys_and_json_round_trip() -> None:
     ev = _occupation()
     payload = encode_event(ev, 42, "gw-1")
     wire = json.loads(payload)
-    assert list(wire) == ["v", "id", "seq", "gw", "src", "kind", "ph", "ts", "sev", "inc", "body"]
+    assert list(wire) == ["v", "id", "seq", "gw", "src", "kind", "ph", "ts", "sev", "body"]
+    assert wire["id"] == ev.incident, "a start event is named by its incident id, so inc is left out"
     assert wire["ts"] == 1_750_000_123_456 and wire["sev"] == 2 and wire["ph"] == "start"
     assert b" " not in payload.replace(b"lane-1", b"")  # compact separators
     back = decode_event(payload)
@@ -113,10 +114,12 @@ def test_malformed_payloads_raise_codec_error(payload: bytes, why: str) -> None:
 def test_schema_rejects_what_it_should() -> None:
     wire = to_wire(_occupation(), 1, "gw")
     assert_valid_event(wire)
+    update = to_wire(new_event("road_occupation", "cam", TS, phase=Phase.UPDATE, incident=uuid7(TS)), 2, "gw")
+    assert_valid_event(update)
     for broken in (
         {**wire, "sev": 7},
         {**wire, "id": "not-an-id"},
-        {k: v for k, v in wire.items() if k != "inc"},
+        {k: v for k, v in update.items() if k != "inc"},
     ):
         with pytest.raises(AssertionError, match="does not match"):
             assert_valid_event(broken)
@@ -147,3 +150,18 @@ def test_the_examples_in_the_docs_are_valid() -> None:
         assert_valid_event(wire)
     api = yaml.safe_load((REPO / "docs" / "asyncapi.yaml").read_text())
     assert api["components"]["messages"]["event"]["payload"]["$ref"] == "event.schema.json"
+
+
+def test_update_and_end_carry_their_incident() -> None:
+    start = _occupation()
+    for phase in (Phase.UPDATE, Phase.END):
+        ev = new_event("road_occupation", "cam", start.ts + 5, phase=phase, incident=start.incident)
+        wire = json.loads(encode_event(ev, 43, "gw-1"))
+        assert wire["inc"] == start.id and wire["id"] != start.id
+        assert decode_event(encode_event(ev, 43, "gw-1")).event.incident == start.incident
+
+
+def test_an_incident_named_otherwise_keeps_inc_on_start() -> None:
+    ev = new_event("inactivity", "hh-1", 1.0, phase=Phase.START, incident="inactivity-hh-1-1")
+    wire = json.loads(encode_event(ev, 1, "gw"))
+    assert wire["inc"] == "inactivity-hh-1-1" and wire["id"] != wire["inc"]

@@ -203,7 +203,8 @@ def test_start_event_on_the_wire_is_compact(street: tuple[Path, ReplayResult]) -
     body = json.dumps(start.body, separators=(",", ":"))
     assert len(body) <= 150, body  # one object, a 7-character zone id: about 130 bytes
     wire = json.loads(encode_event(start, seq=123456, gateway="gw-0042"))
-    assert wire["body"] == start.body and wire["inc"] and wire["kind"] == "road_occupation"
+    assert wire["body"] == start.body and wire["kind"] == "road_occupation"
+    assert wire["id"] == start.incident and "inc" not in wire  # the start event names its incident
 
 
 def test_cli_replay_writes_outputs_and_refuses_a_non_video(
