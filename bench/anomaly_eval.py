@@ -362,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\nscorer cost (replay only, includes Reading objects): {cpu_ms_per_hh_day:.1f} ms CPU per household-day;"
         f" 1000 households in real time use {core_share_1000:.2e} of one core (limit 1.0)"
     )
-    print(f"\nother incidents started (no leaks or spikes are injected: all false): {other or 'none'}")
+    print(
+        f"\nother incidents started: {other or 'none'} (no leak or spike is injected, so those are false;"
+        " meter_offline follow the simulated meter outages)"
+    )
     return 0
 
 
