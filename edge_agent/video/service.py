@@ -45,10 +45,14 @@ class CameraRuntime:
     skipped: int = 0
     dropped_seen: int = 0
     times: list[float] = field(default_factory=list)
+    """When frames were analysed over the last 10 s: written by the worker only, read by health()."""
+
+    def note_analysed(self, now: float) -> None:
+        self.analysed += 1
+        self.times = [t for t in self.times if now - t <= 10.0] + [now]
 
     def analysis_fps(self, now: float) -> float:
-        recent = [t for t in self.times if now - t <= 10.0]
-        self.times = recent
+        recent = [t for t in self.times if now - t <= 10.0]  # self.times is replaced, never mutated
         if len(recent) < 2:
             return 0.0
         return (len(recent) - 1) / max(1e-6, recent[-1] - recent[0])
@@ -160,6 +164,7 @@ class VideoService:
     # the analysis worker -------------------------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the turn: a frame arriving during it wakes the next wait at once
             try:
                 busy = self._turn()
             except Exception as exc:  # one bad frame must not end the analysis of every camera
@@ -170,7 +175,6 @@ class VideoService:
                 busy = False
             if not busy:
                 self._wake.wait(0.05)
-                self._wake.clear()
 
     def _turn(self) -> bool:
         """Take due frames from every camera, gate them, detect in one batch, analyse. True if any work."""
@@ -188,8 +192,7 @@ class VideoService:
             worked = True
             c.next_due = max(c.next_due + 1.0 / c.cfg.analysis_fps, now)
             c.slot.wanted_from = c.next_due
-            c.analysed += 1
-            c.times.append(now)
+            c.note_analysed(now)
             dropped = c.slot.overwritten - c.dropped_seen
             if dropped:
                 m.FRAMES.labels(c.cfg.id, "dropped").inc(dropped)
