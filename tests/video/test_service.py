@@ -265,3 +265,27 @@ def test_corrupted_clip_replays_without_crashing(tmp_path: Path, detector) -> No
     cfg = parse_config(config(str(clip), tmp_path))
     res = replay_clip(cfg, cfg.cameras[0], clip, tmp_path / "out", detector, progress=None, write_video=False)
     assert res.frames > 100 and (tmp_path / "out" / "events.jsonl").exists()
+
+
+def test_file_camera_loops_without_going_offline(tmp_path: Path) -> None:
+    """A 2-second clip (written here from the street clip) keeps delivering frames past its end."""
+    import cv2
+
+    from edge_agent.video.frames import LatestSlot
+    from edge_agent.video.sources import CameraReader, CameraStatus
+
+    src = cv2.VideoCapture(str(MEDIA / "street-parked-van.mp4"))
+    clip = tmp_path / "short.mp4"
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (768, 576))
+    for _ in range(20):
+        w.write(src.read()[1])
+    w.release()
+    out = Collect()
+    status = CameraStatus("loop", out, SystemClock(), offline_after_s=0.5)
+    reader = CameraReader("loop", str(clip), LatestSlot(), status, SystemClock(), loop=True)
+    reader.start()
+    try:
+        wait_for(lambda: reader.frames_read >= 45, 30, "the clip to play more than twice")
+    finally:
+        reader.stop(5.0)
+    assert reader.opens == 1 and status.online and out.events == []
