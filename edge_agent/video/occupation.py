@@ -26,6 +26,9 @@ MAX_BOXES = 3
 """Boxes carried in an event body: keeps a start event small (the uplink aims at <= 256 bytes).
 In the body a box is ``[x, y, w, h]`` normalised (docs/events.md); inside, ``(x1, y1, x2, y2)``."""
 
+WORSE_UPDATE_MIN_S = 10.0
+"""An incident that gets worse (more objects) is updated early, but not more often than this."""
+
 EVENT_ROAD = "road_occupation"
 EVENT_UNKNOWN = "unknown_object"
 UNKNOWN_OCC = "unknown"
@@ -59,6 +62,8 @@ class Incident:
     classes: set[str] = field(default_factory=set)
     count: int = 0
     conf: float = 0.0
+    reported_count: int = 0
+    """Count in the last event sent: more objects than that is worth an early update."""
 
     @property
     def kind(self) -> str:
@@ -117,7 +122,10 @@ class OccupationRules:
                 del self.open[(zone, occ)]
                 # The end is when it was last seen, not when the grace ran out.
                 self._end(inc, inc.last_present, ts - (now - inc.last_present), "absent")
-            elif present and now - inc.last_update >= update_s:
+            elif present and (
+                now - inc.last_update >= update_s
+                or (inc.count > inc.reported_count and now - inc.last_update >= WORSE_UPDATE_MIN_S)
+            ):
                 inc.last_update = now
                 self._send(inc, Phase.UPDATE, now, ts)
 
@@ -158,6 +166,7 @@ class OccupationRules:
                     classes=set(d["classes"]),
                     count=int(d["count"]),
                     conf=float(d["conf"]),
+                    reported_count=int(d["count"]),
                 )
             except (KeyError, TypeError, ValueError, IndexError):
                 continue  # a damaged entry: that incident will start again if still there
@@ -211,6 +220,7 @@ class OccupationRules:
         }
         if reason is not None:
             body["reason"] = reason
+        inc.reported_count = inc.count
         self.emit(
             new_event(
                 inc.kind,

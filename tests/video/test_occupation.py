@@ -124,3 +124,12 @@ def test_saved_incident_continues_after_restart_and_ends_if_gone() -> None:
 def test_damaged_saved_entries_are_skipped() -> None:
     rules = OccupationRules("cam", Collect())
     assert rules.restore([{"zone": "lane"}, {"id": 1, "boxes": "x"}], 0.0, 0.0) == 0
+
+
+def test_more_objects_send_an_early_update() -> None:
+    second = (0.7, 0.5, 0.8, 0.6)
+    frames = [[car(k)] for k in range(30)]  # start at 10 s
+    frames += [[car(k), car(k, key=2, t0=30, box=second)] for k in range(30, 56)]  # a second car at 15 s
+    out = run(frames)
+    assert [(e.phase, e.body["count"]) for e in out.events] == [(Phase.START, 1), (Phase.UPDATE, 2)]
+    assert out.events[1].ts == 1_700_000_025.0  # once it too has stayed dwell_s; not at the 30 s period
