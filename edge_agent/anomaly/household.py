@@ -17,9 +17,10 @@ from edge_agent.config.anomaly import AnomalyConfig, HouseholdConfig
 from edge_agent.events.model import EventSink, Phase, Severity, new_event
 
 from .counters import CLOCK_JUMP_S, CounterTrack
+from .hazard import SilenceHazard, bucket
 from .leak import LeakDetector
 from .localtime import LocalCalendar
-from .routine import Routine
+from .routine import P_MAX, P_MIN, Routine
 from .signals import Signal
 from .spike import SpikeDetector
 from .standby import StandbyModel
@@ -84,6 +85,7 @@ class Household:
         self.config_away = [(calendar.to_epoch(a.from_), calendar.to_epoch(a.until)) for a in hcfg.away]
         self.runtime_away: list[tuple[float, float]] = []
         self.routine = Routine(acfg.slot_s, acfg.routine_half_life_days, acfg.prior_weeks)
+        self.hazard = SilenceHazard(acfg.routine_half_life_days)
         self.thresholds = ThresholdModel(acfg.calibration_days)
         night_slots = (acfg.night_end_h - acfg.night_start_h) * 3600 // acfg.slot_s
         self.standby = StandbyModel(
@@ -129,6 +131,7 @@ class Household:
         self.day: int | None = None
         self.day_start_ts = 0.0
         self.day_counts: dict[tuple[str, int], list[float]] = {}
+        self.day_hazard: dict[tuple[int, int], list[float]] = {}
         self.day_max = 0.0
         self.day_away = False
         self.day_alarm = False
@@ -281,6 +284,10 @@ class Household:
             return
         self.day_seen_slots += 1
         how = lh.hour_of_week
+        silent_h = 0.0 if self.last_activity_ts is None else (start - self.last_activity_ts) / 3600
+        hz = self.day_hazard.setdefault((lh.hour, bucket(silent_h)), [0.0, 0.0])
+        hz[0] += 1.0 if active else 0.0
+        hz[1] += 1.0
         self._learn(view, how, active)
         if view == "both":
             self._learn("water", how, water_act)
@@ -292,7 +299,9 @@ class Household:
             return
         if self.last_activity_ts is None:
             self.last_activity_ts = start
-        p = self.routine.p(view, how)
+        # the chance this slot would have ended the silence if the person were fine: the routine's
+        # estimate for the hour of week, refined by how silences of this length at this hour end
+        p = min(P_MAX, max(P_MIN, self.hazard.p(lh.hour, silent_h, self.routine.p(view, how))))
         self.score -= math.log(1.0 - p)
         self.expected_active += p
         self.silent_slots += 1
@@ -332,9 +341,11 @@ class Household:
             and self.day_seen_slots >= 0.5 * DAY_S / self.slot_s
         )
         if ordinary:
+            self.hazard.commit_day(self.day_hazard)
             self.routine.commit_day(self.day_counts)
             self.thresholds.add_day(self.day_max)
         else:
+            self.hazard.commit_day(None)
             self.routine.fade_day()
         self.standby.relearn()
         for spike in self.spikes.values():
@@ -342,6 +353,7 @@ class Household:
         self.notice_thr = self.thresholds.threshold(self.cfg.notice_per_year)
         self.alarm_thr = self.thresholds.threshold(self.cfg.alarm_per_year)
         self.day_counts = {}
+        self.day_hazard = {}
         self.day_max = self.score
         self.day_away = False
         self.day_alarm = self.inactivity is not None and self.inactivity.level >= Severity.ALARM
@@ -479,6 +491,8 @@ class Household:
             "version": STATE_VERSION,
             "household": self.id,
             "routine": self.routine.to_dict(),
+            "hazard": self.hazard.to_dict(),
+            "day_hazard": [[h, b, a, n] for (h, b), (a, n) in self.day_hazard.items()],
             "thresholds": self.thresholds.to_dict(),
             "standby": self.standby.to_dict(),
             "leak": self.leak.to_dict(),
@@ -520,6 +534,8 @@ class Household:
         if d.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported state version {d.get('version')!r}")
         self.routine.load(d.get("routine") or {})
+        self.hazard.load(d.get("hazard") or {})
+        self.day_hazard = {(int(h), int(b)): [float(a), float(n)] for h, b, a, n in d.get("day_hazard") or []}
         self.thresholds.load(d.get("thresholds") or {})
         self.standby.load(d.get("standby") or {})
         self.leak.load(d.get("leak") or {})

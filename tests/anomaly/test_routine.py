@@ -100,3 +100,23 @@ def test_state_writes_are_atomic(tmp_path: Path) -> None:
     save_state(p, {"a": 2})
     assert load_state(p) == {"a": 2}
     assert sorted(f.name for f in p.parent.iterdir()) == ["x.json"]
+
+
+def test_silence_hazard_learns_that_long_silences_at_noon_are_outings() -> None:
+    from edge_agent.anomaly.hazard import SilenceHazard, bucket
+
+    hz = SilenceHazard(half_life_days=42)
+    for _day in range(30):
+        counts: dict[tuple[int, int], list[float]] = {}
+        # out from 10:00 to 14:00 every day: at noon, two hours into a silence, nothing happens
+        counts[(12, bucket(2.0))] = [0.0, 4.0]
+        # at 20:00, short silences end quickly
+        counts[(20, bucket(0.25))] = [3.0, 4.0]
+        hz.commit_day(counts)
+    routine_p = 0.5
+    assert hz.p(12, 2.0, routine_p) < 0.1  # this household's noon silences last: little evidence each
+    assert hz.p(20, 0.25, routine_p) > 0.7
+    assert hz.p(20, 2.0, routine_p) == routine_p  # never seen: the routine's estimate
+    again = SilenceHazard(half_life_days=42)
+    again.load(json.loads(json.dumps(hz.to_dict())))
+    assert again.p(12, 2.0, routine_p) == pytest.approx(hz.p(12, 2.0, routine_p), abs=1e-3)
