@@ -225,6 +225,21 @@ class VideoService:
         return worked
 
 
+def unknown_zone_classes(cfg: AgentConfig, labels: list[str]) -> list[str]:
+    """Zone classes the model has no label for (a typo such as ``cars`` would silently never match).
+
+    One message per problem, ``cameras[i].zones[j].classes: ...``; for the daemon's preflight to refuse.
+    """
+    known = set(labels)
+    out = []
+    for i, cam in enumerate(cfg.cameras):
+        for j, z in enumerate(cam.zones):
+            bad = sorted(set(z.classes) - known)
+            if bad:
+                out.append(f"cameras[{i}].zones[{j}].classes: {bad} not among the detector's labels")
+    return out
+
+
 def limit_malloc_arenas(arenas: int) -> bool:
     """Cap glibc's malloc arenas (like ``MALLOC_ARENA_MAX``) before the camera threads start.
 
@@ -255,6 +270,8 @@ def build_video_service(
         from edge_agent.inference.detector import load_detector
 
         detector = load_detector(cfg.detector)
+    for problem in unknown_zone_classes(cfg, list(detector.labels)):
+        log.warning("%s: the zone will never see them", problem)
     v = cfg.video
     limit_malloc_arenas(v.malloc_arena_max)
     cams = []

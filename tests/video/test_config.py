@@ -52,3 +52,13 @@ def test_duplicate_zone_ids_refused() -> None:
     z = "{id: z, polygon: [[0, 0], [1, 0], [1, 1]]}"
     with pytest.raises(ConfigError, match="duplicate zone"):
         parse_config(HEAD + f"cameras:\n  - id: c\n    url: rtsp://x/1\n    zones: [{z}, {z}]\n")
+
+
+def test_zone_classes_unknown_to_the_model_are_named(detector) -> None:  # type: ignore[no-untyped-def]
+    from edge_agent.video.service import unknown_zone_classes
+
+    z = "{id: z, polygon: [[0, 0], [1, 0], [1, 1]], classes: [car, cars, truck]}"
+    cfg = parse_config(HEAD + f"cameras:\n  - id: c\n    url: rtsp://x/1\n    zones: [{z}]\n")
+    assert unknown_zone_classes(cfg, detector.labels) == [
+        "cameras[0].zones[0].classes: ['cars'] not among the detector's labels"
+    ]
