@@ -181,6 +181,10 @@ class CameraReader:
                     backoff = self.reconnect_min_s
                 if self._stop.is_set():
                     break
+                if got and self.kind == SourceKind.FILE and not self.loop:
+                    log.info("camera %s: file %s ended (loop: false)", self.camera, self.url)
+                    self.status.online = False
+                    break
                 self.status.down("stream ended or stalled")
             self._wait(backoff)
             backoff = min(backoff * 2, self.reconnect_max_s)

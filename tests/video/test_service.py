@@ -289,3 +289,23 @@ def test_file_camera_loops_without_going_offline(tmp_path: Path) -> None:
     finally:
         reader.stop(5.0)
     assert reader.opens == 1 and status.online and out.events == []
+
+
+def test_file_camera_without_loop_plays_once(tmp_path: Path) -> None:
+    import cv2
+
+    from edge_agent.video.frames import LatestSlot
+    from edge_agent.video.sources import CameraReader, CameraStatus
+
+    src = cv2.VideoCapture(str(MEDIA / "street-parked-van.mp4"))
+    clip = tmp_path / "short.mp4"
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (768, 576))
+    for _ in range(10):
+        w.write(src.read()[1])
+    w.release()
+    out = Collect()
+    status = CameraStatus("once", out, SystemClock(), offline_after_s=0.1)
+    reader = CameraReader("once", str(clip), LatestSlot(), status, SystemClock(), loop=False)
+    reader.start()
+    wait_for(lambda: not reader.alive(), 30, "the reader to finish the file")
+    assert reader.frames_read == 10 and reader.opens == 1 and out.events == []
