@@ -18,7 +18,8 @@ from types import FrameType
 from typing import Any
 
 from edge_agent.clock import Clock, SystemClock
-from edge_agent.config import ConfigError, ConfigProblem, LoadedConfig, load_config
+from edge_agent.config import ConfigError, LoadedConfig, load_config
+from edge_agent.config.loader import problem_at
 from edge_agent.events.model import Event, EventSink
 from edge_agent.meters.reading import Reading
 from edge_agent.metrics import record_health, start_metrics_server
@@ -226,28 +227,26 @@ class Daemon:
 
 
 def preflight(loaded: LoadedConfig) -> None:
-    """Checks beyond the YAML itself: the model the cameras would load. Raises ConfigError."""
+    """Checks beyond the YAML itself: the model the cameras would load, and the zone classes it knows.
+
+    Raises ConfigError, so that ``check-config``, start-up and SIGHUP refuse the same things.
+    """
     cfg = loaded.config
     if not cfg.cameras:
         return
     from edge_agent.inference.detector import check_model
     from edge_agent.inference.errors import ModelError
+    from edge_agent.video.service import unknown_zone_classes
 
     try:
-        check_model(cfg.detector)
+        detector = check_model(cfg.detector)
     except ModelError as exc:
-        line = _line_of_key(loaded.path, "detector")
-        raise ConfigError([ConfigProblem(str(loaded.path), line, "detector", str(exc))]) from exc
-
-
-def _line_of_key(path: Path, key: str) -> int:
-    try:
-        for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if text.startswith(f"{key}:"):
-                return i
-    except OSError:
-        pass
-    return 1
+        raise ConfigError([problem_at(loaded.path, "detector", str(exc))]) from exc
+    problems = [
+        problem_at(loaded.path, *p.split(": ", 1)) for p in unknown_zone_classes(cfg, detector.labels)
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def describe(loaded: LoadedConfig) -> dict[str, Any]:

@@ -42,7 +42,12 @@ class DetectorConfig(StrictModel):
         None, gt=0, le=1, description="NMS IoU threshold; default: the model manifest's."
     )
     max_batch: int = Field(
-        4, ge=1, le=64, description="Most frames run in one inference when several cameras' frames wait."
+        1,
+        ge=1,
+        le=64,
+        description="Most frames run in one inference when several cameras' frames wait. On a 2-core CPU a "
+        "batch of 4 cost as much per frame as 4 single runs and ~90 MB more peak memory (bench/video.py); "
+        "raise it for an NPU or iGPU execution provider.",
     )
     warmup_runs: int = Field(
         1,

@@ -7,6 +7,7 @@ YAML node tree from parsing and walk it along that location to find the line the
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,17 @@ def parse_config(text: str, filename: str = "<config>", base_dir: Path | None = 
             line, path = _walk(root, tuple(err["loc"]))
             problems.append(ConfigProblem(filename, line, path, _message(dict(err))))
         raise ConfigError(problems) from exc
+
+
+def problem_at(path: Path, dotted: str, message: str) -> ConfigProblem:
+    """A problem found after validation (e.g. a zone class the model lacks), located by its dotted path."""
+    loc: list[str | int] = [int(i) if i else k for k, i in re.findall(r"([A-Za-z_][\w-]*)|\[(\d+)\]", dotted)]
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        root = None
+    line, _ = _walk(root, tuple(loc))
+    return ConfigProblem(str(path), line, dotted, message)
 
 
 def load_config(path: str | Path) -> LoadedConfig:

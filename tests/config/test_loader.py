@@ -79,3 +79,17 @@ def test_unreadable_secret_and_two_sources_are_refused(tmp_path: Path) -> None:
         or "cannot read secret file" in text
     )
     assert "give exactly one of value, file, env" in text
+
+
+def test_check_config_refuses_zone_classes_the_model_lacks(tmp_path: Path) -> None:
+    """Beyond the YAML: a class the shipped detector has no label for would silently never match."""
+    f = tmp_path / "gateway.yaml"
+    f.write_text(
+        "gateway: {id: gw1}\ncameras:\n  - id: c1\n    url: rtsp://127.0.0.1/x\n    zones:\n"
+        "      - id: lane\n        polygon: [[0, 0], [1, 0], [1, 1]]\n        classes: [car, cars]\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "check-config", str(f)], capture_output=True, text=True, cwd=REPO
+    )
+    assert r.returncode == EX_CONFIG
+    assert r.stderr.strip() == f"{f}:8: cameras[0].zones[0].classes: ['cars'] not among the detector's labels"

@@ -58,7 +58,7 @@ def test_letterboxed_boxes_scores_and_nms(tmp_path: Path, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["yolov5", "yolov8"])
 def test_one_batch_keeps_frames_apart(tmp_path: Path, kind: str) -> None:
-    det = load_detector(DetectorConfig(model=str(write_model(tmp_path, kind))), tmp_path)
+    det = load_detector(DetectorConfig(model=str(write_model(tmp_path, kind)), max_batch=4), tmp_path)
     assert det.max_batch == 4
     results = det.detect_batch([WHITE, BLACK, BLACK, WHITE, WHITE])  # 2 inferences: 4 + 1
     assert [_summary(r) for r in results] == [
@@ -77,7 +77,9 @@ def test_static_batch_of_one_runs_frames_one_by_one(tmp_path: Path) -> None:
 
 
 def test_fixed_batch_of_two_is_padded(tmp_path: Path) -> None:
-    det = load_detector(DetectorConfig(model=str(write_model(tmp_path, "yolov8", batch=2))), tmp_path)
+    det = load_detector(
+        DetectorConfig(model=str(write_model(tmp_path, "yolov8", batch=2)), max_batch=4), tmp_path
+    )
     assert det.max_batch == 2
     results = det.detect_batch([WHITE, BLACK, WHITE])  # 2 + 1 (padded to 2)
     assert [_summary(r) for r in results] == [EXPECT_WHITE, EXPECT_BLACK, EXPECT_WHITE]
