@@ -13,7 +13,10 @@ from typing import Literal
 
 from edge_agent.meters.bcd import address_from_wire, address_to_wire, decode_bcd_le, encode_bcd_le
 from edge_agent.meters.framing import (
+    ERROR,
+    REPLY,
     START,
+    ControlByte,
     Extracted,
     FrameError,
     TruncatedFrame,
@@ -41,8 +44,6 @@ TYPE_WILDCARD = 0xAA
 C_READ = 0x01
 C_READ_ADDRESS = 0x03
 C_WRITE = 0x04
-REPLY = 0x80
-ERROR = 0x40
 
 DI_METER_DATA = 0x901F
 DI_READ_ADDRESS = 0x810A
@@ -72,20 +73,12 @@ TOTAL_ROLLOVER = 1_000_000.0
 
 
 @dataclass(frozen=True)
-class Cjt188Frame:
+class Cjt188Frame(ControlByte):
     meter_type: int
     address: str
     """Nameplate order, 14 hex digits."""
     control: int
     data: bytes
-
-    @property
-    def is_reply(self) -> bool:
-        return bool(self.control & REPLY)
-
-    @property
-    def is_error(self) -> bool:
-        return bool(self.control & ERROR)
 
     @property
     def function(self) -> int:

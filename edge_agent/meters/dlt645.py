@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from edge_agent.meters.bcd import address_from_wire, address_to_wire, decode_bcd_le, encode_bcd_le
 from edge_agent.meters.framing import (
+    ERROR,
+    REPLY,
     START,
+    ControlByte,
     Extracted,
     FrameError,
     TruncatedFrame,
@@ -32,8 +35,6 @@ FN_READ = 0x11
 FN_READ_FOLLOW = 0x12
 FN_READ_ADDRESS = 0x13
 FN_WRITE = 0x14
-REPLY = 0x80
-ERROR = 0x40
 MORE = 0x20
 
 ERROR_CODES = {
@@ -106,7 +107,7 @@ DEFAULT_DIS = (0x00000000, 0x02010100, 0x02030000)
 
 
 @dataclass(frozen=True)
-class Dlt645Frame:
+class Dlt645Frame(ControlByte):
     address: str
     """Nameplate order, 12 hex digits (``AAAAAAAAAAAA`` for the wildcard)."""
     control: int
@@ -116,14 +117,6 @@ class Dlt645Frame:
     @property
     def function(self) -> int:
         return self.control & 0x1F
-
-    @property
-    def is_reply(self) -> bool:
-        return bool(self.control & REPLY)
-
-    @property
-    def is_error(self) -> bool:
-        return bool(self.control & ERROR)
 
     @property
     def more_follows(self) -> bool:

@@ -13,6 +13,26 @@ END = 0x16
 PREAMBLE = 0xFE
 
 
+REPLY = 0x80
+"""Control-byte bit 7, shared by DL/T 645 and CJ/T 188: the frame is a meter's reply."""
+ERROR = 0x40
+"""Control-byte bit 6, shared by both: the reply is an error reply."""
+
+
+class ControlByte:
+    """The reply/error bits both protocols put in the same place of their control byte."""
+
+    control: int
+
+    @property
+    def is_reply(self) -> bool:
+        return bool(self.control & REPLY)
+
+    @property
+    def is_error(self) -> bool:
+        return bool(self.control & ERROR)
+
+
 class FrameError(ValueError):
     """A reply that cannot be used; ``kind`` names the fault for counters and logs."""
 
