@@ -121,7 +121,8 @@ def test_absent_modbus_unit_does_not_stall_the_others(pty_pair: PtyPair) -> None
 
 
 def test_dlt645_package_meter_simulator(pty_pair: PtyPair) -> None:
-    dlt = pytest.importorskip("dlt645")
+    import dlt645 as dlt  # the test extra installs it: a missing peer must fail, not skip
+
     svc = dlt.MeterServerService.new_rtu_server(pty_pair.b, 8, 1, 2400, "N", 1.0)
     # The package's trap: set_address takes *wire* order, so its nameplate is the reverse.
     svc.set_address("000102030425")
