@@ -51,6 +51,8 @@ class HouseholdResult:
     mobile: bool
     onsets: list[tuple[float, bool]] = field(default_factory=list)
     """(local hour of onset, onset in the person's waking hours)"""
+    left_on: list[bool] = field(default_factory=list)
+    """Whether a light or the TV stayed on through each incident"""
     delays_h: list[float | None] = field(default_factory=list)
     notice_delays_h: list[float | None] = field(default_factory=list)
     false_alarms: int = 0
@@ -121,9 +123,9 @@ def in_any(t: float, spans: list[tuple[float, float]]) -> bool:
     return any(a <= t < b for a, b in spans)
 
 
-def evaluate_household(args: tuple[int, int, int, str]) -> HouseholdResult:
-    i, seed, days, overrides = args
-    sim = simulate_household(f"{i:03d}", seed + i, days)
+def evaluate_household(args: tuple[int, int, int, str, float]) -> HouseholdResult:
+    i, seed, days, overrides, left_on_outings = args
+    sim = simulate_household(f"{i:03d}", seed + i, days, left_on_outing_prob=left_on_outings)
     raw = {
         "gateway": {"id": "eval", "state_dir": "/tmp"},
         "anomaly": {"save_interval_s": 30 * 86400.0, **json.loads(overrides)},
@@ -172,6 +174,7 @@ def evaluate_household(args: tuple[int, int, int, str]) -> HouseholdResult:
     for onset, _ in incidents:
         hour = (onset - START.timestamp()) / 3600 % 24
         res.onsets.append((hour, sim.profile.is_waking_hour(hour)))
+    res.left_on = [inc.left_on_w > 0 for inc in sim.incidents]
     for name, water_only in (("naive", False), ("naive_water", True)):
         fires = naive_alarms(sim, water_only)
         res.naive[name + "_delays"] = [
@@ -216,12 +219,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--set", default="{}", help="anomaly config overrides as JSON, e.g. '{\"alarm_per_year\": 1}'"
     )
+    ap.add_argument(
+        "--left-on-outings",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="chance that a simulated person leaves a light on when going out (default 0)",
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--json-out", metavar="FILE", help="also write the JSON object to FILE")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
-    work = [(i, args.seed, args.days, args.set) for i in range(args.households)]
+    work = [(i, args.seed, args.days, args.set, args.left_on_outings) for i in range(args.households)]
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
             results = list(pool.map(evaluate_household, work, chunksize=4))
@@ -257,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
         sel = [d for d, h in zip(delays, hours, strict=True) if lo <= h < lo + 3]
         got = [d for d in sel if d is not None]
         by_hour.append((lo, len(sel), len(got), float(np.median(got)) if got else float("nan")))
+    left_on = [x for r in results for x in r.left_on]
+    by_left_on = {}
+    for name, want in (("nothing left on", False), ("light or TV left on", True)):
+        sel_d = [d for d, x in zip(delays, left_on, strict=True) if x is want]
+        sel_w = [w for w, x in zip(waking, left_on, strict=True) if x is want]
+        by_left_on[name] = summarise(sel_d, sel_w, 0, hh_years) | {"incidents": len(sel_d)}
+        del by_left_on[name]["false_alarms_per_household_year"]
     by_class = {}
     for cls, mobile in (("homebound", False), ("mobile", True)):
         sel = [r for r in results if r.mobile is mobile]
@@ -300,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                 {"from_h": lo, "n": n, "detected": g, "median_delay_h": m} for lo, n, g, m in by_hour
             ],
             "by_household_class": by_class,
+            "by_left_on": by_left_on,
+            "left_on_outing_prob": args.left_on_outings,
             "other_event_starts": other,
             "wall_s": round(wall_s, 1),
             "scorer_cpu_ms_per_household_day": round(cpu_ms_per_hh_day, 2),
@@ -315,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"anomaly_eval: {args.households} households x {args.days} days, {len(delays)} incidents, "
+        f"lights left on in {args.left_on_outings:.0%} of outings, "
         f"{hh_years:.1f} household-years outside trips, {wall_s:.0f} s\n"
     )
     rows = [
@@ -353,6 +373,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{cls:<12}{int(m['households']):>4} hh  recall {m['recall']:.3f}  median {m['median_delay_h']:.1f} h"
             f"  waking {m['median_delay_waking_h']:.1f} h  p90 {m['p90_delay_h']:.1f} h"
             f"  FA/hh-yr {m['false_alarms_per_household_year']:.2f}"
+        )
+    print("\nby what stayed on through the incident (alarm level)")
+    for name, m in by_left_on.items():
+        print(
+            f"{name:<20}{int(m['incidents']):>4} incidents  recall {m['recall']:.3f}"
+            f"  median {m['median_delay_h']:.1f} h  waking {m['median_delay_waking_h']:.1f} h"
+            f"  p90 {m['p90_delay_h']:.1f} h"
         )
     print("\ndelay by local hour of onset (alarm level)")
     print(f"{'onset':<10}{'n':>5}{'found':>7}{'median h':>10}")

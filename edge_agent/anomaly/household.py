@@ -20,6 +20,7 @@ from .counters import CLOCK_JUMP_S, CounterTrack
 from .hazard import SilenceHazard, bucket
 from .leak import LeakDetector
 from .localtime import LocalCalendar
+from .presence import PresenceModel
 from .routine import P_MAX, P_MIN, Routine
 from .signals import Signal
 from .spike import SpikeDetector
@@ -32,6 +33,10 @@ WATER_MAX_M3_PER_S = 3.0 / 3600
 ENERGY_MAX_KWH_PER_S = 60.0 / 3600
 DAY_S = 86400.0
 STATE_VERSION = 1
+HELD_BUDGET_SHARE = 0.3
+"""Share of the false-alarm (and notice) budgets given to the held-load score."""
+PRESENCE_MARGIN_W = 10.0
+"""A held load must exceed the night level by this (plus a sixth of the meter's per-slot quantum)."""
 
 
 @dataclass
@@ -96,6 +101,13 @@ class Household:
             acfg.default_fridge_swing_w,
             int(acfg.baseline_window_s // acfg.slot_s),
         )
+        self.presence = PresenceModel(
+            acfg.slot_s,
+            night_slots,
+            PRESENCE_MARGIN_W + acfg.energy_resolution_kwh * 3.6e6 / acfg.slot_s / 6,
+            acfg.calibration_days,
+        )
+        self.waking_p = self._waking_p()
         self.leak = LeakDetector(
             acfg.leak_min_flow_l_h, acfg.leak_hours, acfg.night_start_h, acfg.night_end_h
         )
@@ -125,8 +137,7 @@ class Household:
         self.silent_slots = 0
         self.nodata_slots = 0
         self.inactivity: Inactivity | None = None
-        self.notice_thr = self.thresholds.threshold(acfg.notice_per_year)
-        self.alarm_thr = self.thresholds.threshold(acfg.alarm_per_year)
+        self._set_thresholds()
         # the local day being accumulated
         self.day: int | None = None
         self.day_start_ts = 0.0
@@ -246,6 +257,7 @@ class Household:
         is_night = cfg.night_start_h <= lh.hour < cfg.night_end_h
         elec_seen = power is not None
         elec_act = self.standby.observe(power, is_night) if self.energy is not None or acc.power_n else False
+        held = self.presence.observe(power, is_night) and cfg.held_load_evidence
         active = water_act or elec_act or self.pending_activity
         self.pending_activity = False
         view = (
@@ -289,6 +301,8 @@ class Household:
         hz[0] += 1.0 if active else 0.0
         hz[1] += 1.0
         self._learn(view, how, active)
+        if held:
+            self.presence.count(lh.hour, active)
         if view == "both":
             self._learn("water", how, water_act)
             self._learn("elec", how, elec_act)
@@ -302,6 +316,8 @@ class Household:
         # the chance this slot would have ended the silence if the person were fine: the routine's
         # estimate for the hour of week, refined by how silences of this length at this hour end
         p = min(P_MAX, max(P_MIN, self.hazard.p(lh.hour, silent_h, self.routine.p(view, how))))
+        if held:  # a light or TV on and nothing else: someone is probably at home, not out
+            self.presence.add_silent(lh.hour, self.waking_p)
         self.score -= math.log(1.0 - p)
         self.expected_active += p
         self.silent_slots += 1
@@ -314,6 +330,14 @@ class Household:
         if self.leak.open_id is None:
             return 0.5 * self.res_l
         return 1.5 * self.leak.run_min_l_h * self.slot_s / 3600 + self.res_l
+
+    def _waking_p(self) -> float:
+        """Mean activity share over the routine's waking hours: how often someone at home and up acts
+        (the prior for how soon a held load with nobody moving should end)."""
+        hours = self.routine.waking_hours()
+        if not hours:
+            return P_MIN
+        return sum(self.routine.p("both", h + 24 * d) for h in hours for d in range(7)) / (7 * len(hours))
 
     def _learn(self, view: str, how: int, active: bool) -> None:
         c = self.day_counts.get((view, how))
@@ -328,6 +352,7 @@ class Household:
         self.expected_active = 0.0
         self.silent_slots = 0
         self.nodata_slots = 0
+        self.presence.reset()
 
     def _close_day(self, ts: float) -> None:
         # A day is learned unless it was away, mostly without data, or touched by an alarm that lasted
@@ -347,11 +372,15 @@ class Household:
         else:
             self.hazard.commit_day(None)
             self.routine.fade_day()
+        # a held silence still open in an incident at midnight may be the incident itself: the held
+        # model's floor (the longest ordinary held silence) must not learn it
+        self.presence.commit_day(ordinary and self.inactivity is None, self.hazard.decay_per_day)
+        self.presence.relearn()
         self.standby.relearn()
+        self.waking_p = self._waking_p()
         for spike in self.spikes.values():
             self._signal(spike.close_day(ts, ordinary, DAY_S))
-        self.notice_thr = self.thresholds.threshold(self.cfg.notice_per_year)
-        self.alarm_thr = self.thresholds.threshold(self.cfg.alarm_per_year)
+        self._set_thresholds()
         self.day_counts = {}
         self.day_hazard = {}
         self.day_max = self.score
@@ -360,14 +389,29 @@ class Household:
         self.day_seen_slots = 0
 
     # ---------------------------------------------------------------------------------------- inactivity
+    def _set_thresholds(self) -> None:
+        """Both scores' thresholds from the budgets; the held score gets HELD_BUDGET_SHARE of each,
+        the plain score the rest, so the two together stay within the configured budget."""
+        cfg = self.cfg
+        share = HELD_BUDGET_SHARE if cfg.held_load_evidence else 0.0
+        self.notice_thr = self.thresholds.threshold(cfg.notice_per_year * (1 - share))
+        self.alarm_thr = self.thresholds.threshold(cfg.alarm_per_year * (1 - share))
+        self.held_notice_thr = self.held_alarm_thr = math.inf
+        if share:
+            self.held_notice_thr = self.presence.thresholds.threshold(cfg.notice_per_year * share)
+            self.held_alarm_thr = self.presence.alarm_threshold(cfg.alarm_per_year * share)
+
+    def _level(self) -> Severity | None:
+        """The higher of the plain silence's level and the held-load silence's level."""
+        held = self.presence.score
+        if self.score >= self.alarm_thr or held >= self.held_alarm_thr:
+            return Severity.ALARM
+        if self.score >= self.notice_thr or held >= self.held_notice_thr:
+            return Severity.NOTICE
+        return None
+
     def _judge(self, ts: float) -> None:
-        level = (
-            Severity.ALARM
-            if self.score >= self.alarm_thr
-            else Severity.NOTICE
-            if self.score >= self.notice_thr
-            else None
-        )
+        level = self._level()
         inc = self.inactivity
         if inc is not None:
             inc.peak_score = max(inc.peak_score, self.score)
@@ -401,6 +445,12 @@ class Household:
             "usual_hours": _ranges(self.routine.waking_hours()),
             "nodata_slots": self.nodata_slots,
         }
+        if self.cfg.held_load_evidence:  # a light or TV on with nothing else: the second score
+            body["held_score"] = round(self.presence.score, 2)
+            body["held_thresholds"] = {
+                "notice": round(self.held_notice_thr, 2),
+                "alarm": round(self.held_alarm_thr, 2),
+            }
         body.update(extra)
         self._emit("inactivity", phase, ts, level, body, self.inactivity.incident)
 
@@ -495,6 +545,7 @@ class Household:
             "day_hazard": [[h, b, a, n] for (h, b), (a, n) in self.day_hazard.items()],
             "thresholds": self.thresholds.to_dict(),
             "standby": self.standby.to_dict(),
+            "presence": self.presence.to_dict(),
             "leak": self.leak.to_dict(),
             "spikes": {q: s.to_dict() for q, s in self.spikes.items()},
             "water": self.water.to_dict() if self.water else None,
@@ -538,6 +589,8 @@ class Household:
         self.day_hazard = {(int(h), int(b)): [float(a), float(n)] for h, b, a, n in d.get("day_hazard") or []}
         self.thresholds.load(d.get("thresholds") or {})
         self.standby.load(d.get("standby") or {})
+        self.presence.load(d.get("presence") or {})
+        self.waking_p = self._waking_p()
         self.leak.load(d.get("leak") or {})
         for q, s in (d.get("spikes") or {}).items():
             if q in self.spikes:
@@ -578,8 +631,7 @@ class Household:
         # a meter offline before the restart stays so (its incident ends when data returns); the others
         # get offline_after_s from the restart before a gateway outage could pass for a meter's
         self.offline = {m: i for m, i in (d.get("offline") or {}).items() if m in self.last_ok_ts}
-        self.notice_thr = self.thresholds.threshold(self.cfg.notice_per_year)
-        self.alarm_thr = self.thresholds.threshold(self.cfg.alarm_per_year)
+        self._set_thresholds()
 
 
 def _ranges(hours: list[int]) -> str:

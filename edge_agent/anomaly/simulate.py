@@ -161,9 +161,15 @@ def simulate_household(
     first_incident_day: float = 3.0,
     missing: bool = True,
     trips: bool = True,
+    left_on_outing_prob: float = 0.0,
 ) -> SimHousehold:
-    """One household's meter readings over ``days`` days, with its trips and (optionally) one incident."""
+    """One household's meter readings over ``days`` days, with its trips and (optionally) one incident.
+
+    ``left_on_outing_prob``: the chance that the person leaves a light on when going out (errands, days
+    out). Drawn from a generator of its own, so the same households live the same days whatever it is.
+    """
     rng = np.random.default_rng(seed)
+    rng_left_on = np.random.default_rng([seed, 1])
     p = draw_profile(rng, hid)
     t0 = START.timestamp()
     n_min = days * MIN_PER_DAY
@@ -234,6 +240,9 @@ def simulate_household(
         if (START + dt.timedelta(days=d)).weekday() == p.weekly_outing_day and rng.random() < 0.85:
             s = base + int((p.weekly_outing_h + rng.normal(0, 0.4)) * 60)
             out.append((s, s + int(rng.uniform(5, 7) * 60)))
+        for a, b in out:
+            if left_on_outing_prob and rng_left_on.random() < left_on_outing_prob:
+                use(a, b - a, watts=p.light_w)  # a light left on while out
         if rng.random() < p.nap_prob:
             s = base + int(rng.uniform(13, 15) * 60)
             out.append((s, s + int(rng.uniform(40, 110))))  # a nap: at home, but no use

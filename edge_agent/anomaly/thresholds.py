@@ -26,8 +26,10 @@ MIN_THRESHOLD = 4.0
 
 
 class ThresholdModel:
-    def __init__(self, days_kept: int) -> None:
+    def __init__(self, days_kept: int, prior_u: float = PRIOR_U, prior_beta: float = PRIOR_BETA) -> None:
         self.daily_max: deque[float] = deque(maxlen=days_kept)
+        self.prior_u = prior_u
+        self.prior_beta = prior_beta
         self._fit: tuple[float, float] | None = None
 
     def add_day(self, max_score: float) -> None:
@@ -43,11 +45,15 @@ class ThresholdModel:
                 u_obs = quantile(m, TAIL_Q)
                 exc = [x - u_obs for x in m if x > u_obs]
             else:
-                u_obs, exc = PRIOR_U, []
-            u = (n * u_obs + PRIOR_DAYS * PRIOR_U) / (n + PRIOR_DAYS)
-            beta = (sum(exc) + PRIOR_EXCESSES * PRIOR_BETA) / (len(exc) + PRIOR_EXCESSES)
+                u_obs, exc = self.prior_u, []
+            u = (n * u_obs + PRIOR_DAYS * self.prior_u) / (n + PRIOR_DAYS)
+            beta = (sum(exc) + PRIOR_EXCESSES * self.prior_beta) / (len(exc) + PRIOR_EXCESSES)
             self._fit = (u, beta)
         return self._fit
+
+    def highest(self) -> float:
+        """The highest daily maximum kept (0 before any day)."""
+        return max(self.daily_max, default=0.0)
 
     def threshold(self, budget_per_year: float) -> float:
         u, beta = self.fit()

@@ -109,6 +109,13 @@ class AnomalyConfig(StrictModel):
     calibration_days: int = Field(
         120, ge=14, le=730, description="Days of the household's own silence scores kept for thresholds."
     )
+    held_load_evidence: bool = Field(
+        True,
+        description=(
+            "Score a light or TV held on with no other use as evidence someone is home and not moving "
+            "(turn off where people often leave a lamp on when they go out)."
+        ),
+    )
     update_interval_s: float = Field(
         3 * 3600.0, gt=0, description="Period of update events while an inactivity incident lasts."
     )

@@ -12,7 +12,7 @@ import numpy as np
 
 from edge_agent.anomaly.replay import replay
 from edge_agent.anomaly.service import AnomalyScorer
-from edge_agent.anomaly.simulate import SimHousehold, households_config
+from edge_agent.anomaly.simulate import SimHousehold, households_config, simulate_household
 from edge_agent.clock import SimClock
 from edge_agent.config import AgentConfig
 from edge_agent.events.model import Event, Phase, Severity
@@ -90,3 +90,24 @@ def add_water_flow(sim: SimHousehold, from_ts: float, until_ts: float, litres_pe
     """A leak: a constant extra flow between two times, added to the water counter."""
     dt_h = np.clip(sim.ts, from_ts, until_ts) - from_ts
     sim.water_m3 = np.floor((sim.water_m3 * 1000 + dt_h / 3600 * litres_per_h) + 1e-9) / 1000
+
+
+def quiet_sim(seed: int = 11, days: int = 30) -> SimHousehold:
+    """A household with no incident, no trip and no lost polls (the tests add their own)."""
+    return simulate_household("hh-1", seed, days, incident=False, missing=False, trips=False)
+
+
+def stop_using(sim: SimHousehold, t0: float, t1: float, left_on_w: float = 0.0) -> None:
+    """Nobody uses anything between t0 and t1: water stands still, power stays at standby + fridge
+    (+ ``left_on_w``: a light or the TV left burning)."""
+    p = sim.profile
+    base_w = p.standby_w + p.fridge_w * p.fridge_duty + left_on_w
+    inside = (sim.ts >= t0) & (sim.ts < t1)
+    after = sim.ts >= t1
+    for arr, per_s in ((sim.water_m3, 0.0), (sim.energy_kwh, base_w / 3.6e6)):
+        i0 = int(np.argmax(inside))
+        start_val = arr[i0 - 1]
+        new_inside = start_val + per_s * (sim.ts[inside] - sim.ts[i0 - 1])
+        shift = arr[after][0] - (start_val + per_s * (sim.ts[after][0] - sim.ts[i0 - 1]))
+        arr[inside] = np.floor(new_inside * 100) / 100 if per_s else new_inside
+        arr[after] -= shift - (0.05 if per_s else 0.0)  # the counter resumes a little higher

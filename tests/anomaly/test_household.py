@@ -5,33 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_agent.anomaly.simulate import START, SimHousehold, households_config, simulate_household
+from edge_agent.anomaly.simulate import START, households_config, simulate_household
 from edge_agent.events.model import Phase, Severity
 
-from .conftest import add_water_flow, feed, make_scorer, readings_of
+from .conftest import add_water_flow, feed, make_scorer, quiet_sim, readings_of, stop_using
 
 DAY = 86400.0
 T0 = START.timestamp()
-
-
-def quiet_sim(seed: int = 11, days: int = 30) -> SimHousehold:
-    """A household with no incident, no trip and no lost polls (the tests add their own)."""
-    return simulate_household("hh-1", seed, days, incident=False, missing=False, trips=False)
-
-
-def stop_using(sim: SimHousehold, t0: float, t1: float) -> None:
-    """Nobody uses anything between t0 and t1: water stands still, power stays at standby + fridge."""
-    p = sim.profile
-    base_w = p.standby_w + p.fridge_w * p.fridge_duty
-    inside = (sim.ts >= t0) & (sim.ts < t1)
-    after = sim.ts >= t1
-    for arr, per_s in ((sim.water_m3, 0.0), (sim.energy_kwh, base_w / 3.6e6)):
-        i0 = int(np.argmax(inside))
-        start_val = arr[i0 - 1]
-        new_inside = start_val + per_s * (sim.ts[inside] - sim.ts[i0 - 1])
-        shift = arr[after][0] - (start_val + per_s * (sim.ts[after][0] - sim.ts[i0 - 1]))
-        arr[inside] = np.floor(new_inside * 100) / 100 if per_s else new_inside
-        arr[after] -= shift - (0.05 if per_s else 0.0)  # the counter resumes a little higher
 
 
 def test_an_incident_raises_an_alarm_that_explains_itself_and_ends_when_life_resumes() -> None:
