@@ -314,7 +314,7 @@ def main() -> None:
             "windows " + ", ".join(f"{r:.0f}" for r in raws),
         ),
         (
-            "pipeline, every frame detected, 4 cams",  # default detector.max_batch (1)
+            "pipeline, every frame detected, 4 cams",  # default detector.max_batch (2)
             f"{pipe:.1f} inf/s",
             f"{ratio:.2f} of raw (goal >= 0.9), paired",
             "windows " + ", ".join(f"{p:.0f}" for p in pipes),
@@ -353,7 +353,7 @@ def main() -> None:
             "peak RSS, 4 cameras",
             f"{four['peak_rss_mb']:.0f} MB",
             f"{four['peak_rss_mb'] / 250:.2f} of 250 MB",
-            "subprocess, detector.max_batch default (1)",
+            "subprocess, detector.max_batch default (2)",
         ),
         (
             "peak RSS, 4 cameras, max_batch 4",

@@ -42,12 +42,13 @@ class DetectorConfig(StrictModel):
         None, gt=0, le=1, description="NMS IoU threshold; default: the model manifest's."
     )
     max_batch: int = Field(
-        1,
+        2,
         ge=1,
         le=64,
-        description="Most frames run in one inference when several cameras' frames wait. On a 2-core CPU a "
-        "batch of 4 cost as much per frame as 4 single runs and ~90 MB more peak memory (bench/video.py); "
-        "raise it for an NPU or iGPU execution provider.",
+        description="Most frames run in one inference when several cameras' frames wait. Measured with 4 "
+        "cameras on 2 cores (bench/video.py): 1 gave 0.86 of bare onnxruntime and 215 MB peak RSS, 2 gave "
+        "0.93 and 247 MB, 4 gave 0.94 and 306 MB (onnxruntime keeps memory for the largest batch). Raise "
+        "it for an NPU or iGPU execution provider.",
     )
     warmup_runs: int = Field(
         1,
