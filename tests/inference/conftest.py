@@ -53,4 +53,4 @@ def pictures(sources: dict[str, Path], truth: dict[str, list[TruthObject]]) -> d
 @pytest.fixture(scope="session")
 def detector() -> Detector:
     """The shipped model as the daemon loads it (default config), shared like the cameras share it."""
-    return load_detector(DetectorConfig(max_batch=4))  # exercise batching (the default is 1)
+    return load_detector(DetectorConfig(max_batch=4))  # exercise batches of up to 4 (the default is 2)
