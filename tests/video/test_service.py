@@ -267,19 +267,25 @@ def test_corrupted_clip_replays_without_crashing(tmp_path: Path, detector) -> No
     assert res.frames > 100 and (tmp_path / "out" / "events.jsonl").exists()
 
 
-def test_file_camera_loops_without_going_offline(tmp_path: Path) -> None:
-    """A 2-second clip (written here from the street clip) keeps delivering frames past its end."""
+def short_clip(tmp_path: Path, frames: int) -> Path:
+    """The first ``frames`` frames of the street clip, written as a 10 fps MP4."""
     import cv2
-
-    from edge_agent.video.frames import LatestSlot
-    from edge_agent.video.sources import CameraReader, CameraStatus
 
     src = cv2.VideoCapture(str(MEDIA / "street-parked-van.mp4"))
     clip = tmp_path / "short.mp4"
     w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (768, 576))
-    for _ in range(20):
+    for _ in range(frames):
         w.write(src.read()[1])
     w.release()
+    return clip
+
+
+def test_file_camera_loops_without_going_offline(tmp_path: Path) -> None:
+    """A 2-second clip (written here from the street clip) keeps delivering frames past its end."""
+    from edge_agent.video.frames import LatestSlot
+    from edge_agent.video.sources import CameraReader, CameraStatus
+
+    clip = short_clip(tmp_path, 20)
     out = Collect()
     status = CameraStatus("loop", out, SystemClock(), offline_after_s=0.5)
     reader = CameraReader("loop", str(clip), LatestSlot(), status, SystemClock(), loop=True)
@@ -292,17 +298,10 @@ def test_file_camera_loops_without_going_offline(tmp_path: Path) -> None:
 
 
 def test_file_camera_without_loop_plays_once(tmp_path: Path) -> None:
-    import cv2
-
     from edge_agent.video.frames import LatestSlot
     from edge_agent.video.sources import CameraReader, CameraStatus
 
-    src = cv2.VideoCapture(str(MEDIA / "street-parked-van.mp4"))
-    clip = tmp_path / "short.mp4"
-    w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (768, 576))
-    for _ in range(10):
-        w.write(src.read()[1])
-    w.release()
+    clip = short_clip(tmp_path, 10)
     out = Collect()
     status = CameraStatus("once", out, SystemClock(), offline_after_s=0.1)
     reader = CameraReader("once", str(clip), LatestSlot(), status, SystemClock(), loop=False)
