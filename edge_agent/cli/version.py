@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from pathlib import Path
 
 import edge_agent
-
-
-def models_dir() -> Path:
-    return Path(edge_agent.__file__).resolve().parent.parent / "models"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"opencv       {cv2.__version__}")
     print(f"paho-mqtt    {paho.mqtt.__version__}")
     print(f"pymodbus     {pymodbus.__version__}")
-    for onnx in sorted(models_dir().glob("*.onnx")):
+    from edge_agent.inference.detector import default_models_dir
+
+    for onnx in sorted(default_models_dir().glob("*.onnx")):
         digest = hashlib.sha256(onnx.read_bytes()).hexdigest()[:16]
         print(f"model        {onnx.name} ({onnx.stat().st_size / 1e6:.1f} MB, sha256 {digest}...)")
     return 0
