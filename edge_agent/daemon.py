@@ -20,8 +20,9 @@ from typing import Any
 from edge_agent.clock import Clock, SystemClock
 from edge_agent.config import ConfigError, LoadedConfig, load_config
 from edge_agent.config.loader import problem_at
+from edge_agent.events.commands import CommandRegistry
 from edge_agent.events.model import Event, EventSink
-from edge_agent.meters.reading import Reading
+from edge_agent.meters.reading import Reading, ReadingSink
 from edge_agent.metrics import record_health, start_metrics_server
 from edge_agent.sdnotify import Notifier, watchdog_interval_s
 from edge_agent.service import Health, Service
@@ -34,9 +35,8 @@ class Parts:
     """What one config builds; rebuilt as a whole on reload (the outbox on disk carries events across)."""
 
     services: list[Service] = field(default_factory=list)
-    emit: EventSink | None = None
-    commands: Any = None
-    """The remote-command registry of the event path (edge_agent.events.commands.CommandRegistry)."""
+    commands: CommandRegistry = field(default_factory=CommandRegistry)
+    """The event path's remote-command registry: parts register their handlers here."""
 
     def start(self) -> None:
         for s in self.services:
@@ -60,6 +60,10 @@ class Parts:
         return out
 
 
+def _no_scorer(reading: Reading) -> None:
+    """Where readings go when no household is configured: telemetry only."""
+
+
 def build_parts(
     loaded: LoadedConfig, clock: Clock, event_tap: Callable[[Event], None] | None = None
 ) -> Parts:
@@ -81,15 +85,13 @@ def build_parts(
             _inner(event)
             event_tap(event)
 
-    services: list[Service] = [path.service]  # type: ignore[list-item]
+    services: list[Service] = [path.service]
     anomaly = build_anomaly_service(cfg, emit, clock, state_dir)
+    on_reading: ReadingSink = _no_scorer
     if anomaly is not None:
         services.append(anomaly)
         anomaly.register_commands(path.commands)  # remote `away` (signed, docs/anomaly.md)
-
-    def on_reading(reading: Reading) -> None:
-        if anomaly is not None:
-            anomaly.on_reading(reading)
+        on_reading = anomaly.on_reading
 
     meters = build_meter_service(cfg, emit, on_reading, clock, state_dir)
     if meters is not None:
@@ -97,7 +99,7 @@ def build_parts(
     video = build_video_service(cfg, emit, clock, state_dir)
     if video is not None:
         services.append(video)
-    return Parts(services=services, emit=emit, commands=path.commands)
+    return Parts(services=services, commands=path.commands)
 
 
 class Daemon:
@@ -147,8 +149,6 @@ class Daemon:
 
     def _register_commands(self) -> None:
         """Remote ``reload`` (signed, see docs/events.md): the same as SIGHUP."""
-        if self.parts.commands is None:
-            return
 
         def reload(args: object) -> dict[str, object]:
             self.request_reload()
