@@ -16,10 +16,19 @@ def add_config_arg(p: argparse.ArgumentParser, default: str | None = None) -> No
     )
 
 
-def load_or_exit(path: str) -> LoadedConfig:
-    """Load a config or print every problem as FILE:LINE: path: message and exit 78 (EX_CONFIG)."""
+def load_or_exit(path: str, *, preflight: bool = False) -> LoadedConfig:
+    """Load a config or print every problem as FILE:LINE: path: message and exit 78 (EX_CONFIG).
+
+    ``preflight`` also checks what the file points at (the model, zone classes), as ``check-config`` and
+    a reload do: for commands that are about to run cameras.
+    """
+    from edge_agent.daemon import preflight as check_beyond_yaml
+
     try:
-        return load_config(path)
+        loaded = load_config(path)
+        if preflight:
+            check_beyond_yaml(loaded)
+        return loaded
     except ConfigError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from edge_agent.inference.errors import ModelError
     from edge_agent.video.replay import ReplayError, pick_camera, replay_clip
 
-    loaded = load_or_exit(args.config)
+    loaded = load_or_exit(args.config, preflight=True)
     if not args.clip.is_file():
         print(f"replay: no such clip: {args.clip}", file=sys.stderr)
         return 2

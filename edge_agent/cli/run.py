@@ -50,7 +50,7 @@ def event_printer(gateway: str) -> Callable[[Event], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load_or_exit(args.config)
+    loaded = load_or_exit(args.config, preflight=True)
     setup_logging(loaded.config.gateway.log_level)
     daemon = Daemon(
         loaded,

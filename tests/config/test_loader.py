@@ -93,3 +93,20 @@ def test_check_config_refuses_zone_classes_the_model_lacks(tmp_path: Path) -> No
     )
     assert r.returncode == EX_CONFIG
     assert r.stderr.strip() == f"{f}:8: cameras[0].zones[0].classes: ['cars'] not among the detector's labels"
+
+
+def test_run_refuses_what_check_config_refuses(tmp_path: Path) -> None:
+    """Start-up applies the same checks beyond the YAML as check-config and a reload."""
+    f = tmp_path / "gateway.yaml"
+    f.write_text(
+        f"gateway: {{id: gw1, state_dir: {tmp_path / 'state'}}}\ncameras:\n  - id: c1\n    url: rtsp://127.0.0.1/x\n"
+        "    zones:\n      - id: lane\n        polygon: [[0, 0], [1, 0], [1, 1]]\n        classes: [cars]\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "run", "-c", str(f), "--duration-s", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert r.returncode == EX_CONFIG
+    assert r.stderr.strip() == f"{f}:8: cameras[0].zones[0].classes: ['cars'] not among the detector's labels"
