@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
+    except SystemExit as exc:  # a command that refused its config (load_or_exit): same status, returned
+        return exc.code if isinstance(exc.code, int) else 1
     except ModelError as exc:  # a bad model or manifest is a config error, whichever command loads it
         print(f"edge-agent: {exc}", file=sys.stderr)
         return EX_CONFIG
